@@ -1,0 +1,39 @@
+// Parsing and validation of OCI image manifests and indexes and Docker schema2 manifests and
+// manifest lists. Pure functions over bytes: no storage access.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regd/error.h"
+#include "regd/registry.h"
+
+namespace regd {
+
+enum class ManifestKind { image, index };
+
+struct ParsedManifest {
+  ManifestKind kind = ManifestKind::image;
+  std::string media_type;             // effective media type
+  std::optional<Descriptor> config;   // images only
+  std::vector<Descriptor> layers;     // images only
+  std::vector<Descriptor> manifests;  // indexes only
+  std::optional<Descriptor> subject;
+  std::string artifact_type;  // artifactType, else (images) config media type
+  std::map<std::string, std::string> annotations;
+};
+
+// True for the four manifest media types regd stores.
+bool is_manifest_media_type(std::string_view media_type);
+
+// Parses and validates `content`. `content_type` (may be empty) must agree with the document's
+// mediaType field when both are present. Errors: manifest_invalid (with the reason),
+// unsupported (unknown media type), digest_invalid (a descriptor's digest is malformed).
+[[nodiscard]] Result<ParsedManifest> parse_manifest(std::string_view content_type, std::string_view content);
+
+// True for layers that need not be present in the registry (foreign / non-distributable).
+bool is_foreign_layer(const Descriptor& layer);
+
+}  // namespace regd

@@ -1,0 +1,171 @@
+// The registry: blobs, upload sessions, manifests, tags, referrers and listings over a Storage,
+// on the on-disk layout of registry:2 (docs/storage-layout.md). Stateless: every call reads
+// storage afresh, so any number of processes on any hosts may share one storage tree.
+// All methods are thread-safe. Repository names, tags and digests are validated by every call
+// (name_invalid, tag_invalid, digest_invalid) before any path is built.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regd/digest.h"
+#include "regd/error.h"
+#include "regd/storage.h"
+
+namespace regd {
+
+namespace media_type {
+inline constexpr std::string_view oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr std::string_view oci_index = "application/vnd.oci.image.index.v1+json";
+inline constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr std::string_view docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view oci_empty = "application/vnd.oci.empty.v1+json";
+}  // namespace media_type
+
+struct RegistryOptions {
+  uint64_t max_manifest_size = 4 * 1024 * 1024;
+  // A blob link a writer relies on is re-touched when older than this, so that GC (whose grace
+  // window must be longer) never collects it. See design.md, "Online garbage collection".
+  std::chrono::seconds refresh_after{600};
+};
+
+struct BlobInfo {
+  Digest digest;
+  uint64_t size = 0;
+};
+
+struct Descriptor {
+  std::string media_type;
+  Digest digest;
+  uint64_t size = 0;
+  std::string artifact_type;                       // empty when absent
+  std::map<std::string, std::string> annotations;  // empty when absent
+};
+
+struct Manifest {
+  Digest digest;
+  std::string media_type;
+  std::string content;  // byte-exact as pushed
+};
+
+struct ManifestPutResult {
+  Digest digest;
+  std::optional<Digest> subject;  // set when the manifest has a subject (OCI-Subject header)
+};
+
+struct UploadStatus {
+  std::string id;  // a UUID
+  uint64_t size = 0;
+  Clock::time_point started_at;
+};
+
+// One page of a sorted listing.
+struct Page {
+  std::vector<std::string> items;  // lexically sorted, all > `last`
+  bool more = false;               // items remain after this page
+};
+
+// Streams the content of a new blob whose digest is known in advance; nothing is visible until
+// commit() has verified digest and size. Destroying it uncommitted leaves no trace.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  Status write(std::string_view data) { return write(std::span<const char>(data.data(), data.size())); }
+  // Errors: digest_invalid (content does not match), size_invalid, no_space, io_error.
+  [[nodiscard]] virtual Result<BlobInfo> commit() = 0;
+};
+
+// Appends one chunk to an upload session while holding its lock. close() persists the hash state
+// and releases the lock; destroying it without close() cuts the data back to where it started.
+class UploadWriter {
+ public:
+  virtual ~UploadWriter() = default;
+  [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  Status write(std::string_view data) { return write(std::span<const char>(data.data(), data.size())); }
+  virtual uint64_t size() const = 0;  // session size including this chunk so far
+  [[nodiscard]] virtual Result<UploadStatus> close() = 0;
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+
+  // ---- blobs ----
+  // Size of a blob the repository may serve (its layer link exists and the data exists).
+  // Refreshes an old link (RegistryOptions::refresh_after). Errors: blob_unknown, io_error.
+  [[nodiscard]] virtual Result<BlobInfo> stat_blob(std::string_view repo, const Digest& digest) = 0;
+  // Opens a blob for reading (offsets, sendfile). Errors: blob_unknown, io_error.
+  [[nodiscard]] virtual Result<std::unique_ptr<ReadFile>> open_blob(std::string_view repo, const Digest& digest) = 0;
+  // Removes the repository's link to the blob (the data stays for GC). Errors: blob_unknown.
+  [[nodiscard]] virtual Status delete_blob(std::string_view repo, const Digest& digest) = 0;
+  // Links an existing blob into `repo`. With `from`, only a blob `from` may serve; without it,
+  // any stored blob. Errors: blob_unknown (not found, the caller then starts an upload).
+  [[nodiscard]] virtual Result<BlobInfo> mount_blob(std::string_view repo, const Digest& digest,
+                                                    std::optional<std::string_view> from) = 0;
+  // Writes a blob whose digest is known. When the data already exists, returns nullptr after
+  // linking it into `repo` (the caller need not send the content).
+  [[nodiscard]] virtual Result<std::unique_ptr<BlobWriter>> put_blob(std::string_view repo, const Digest& digest) = 0;
+
+  // ---- upload sessions (kept entirely in storage) ----
+  [[nodiscard]] virtual Result<UploadStatus> start_upload(std::string_view repo) = 0;
+  // Errors: upload_unknown.
+  [[nodiscard]] virtual Result<UploadStatus> upload_status(std::string_view repo, std::string_view id) = 0;
+  // Locks the session and checks that `offset` (when given) equals its current size.
+  // Errors: upload_unknown, range_invalid (offset differs), conflict (another request is
+  // appending; callers may report it as range_invalid).
+  [[nodiscard]] virtual Result<std::unique_ptr<UploadWriter>> append_upload(std::string_view repo, std::string_view id,
+                                                                            std::optional<uint64_t> offset) = 0;
+  // Verifies the content against `digest` (from the stored hash state; a missing state means a
+  // re-hash), moves it into the blob store, links it into `repo` and removes the session.
+  // Errors: upload_unknown, digest_invalid (mismatch; the session stays), conflict.
+  [[nodiscard]] virtual Result<BlobInfo> finish_upload(std::string_view repo, std::string_view id,
+                                                       const Digest& digest) = 0;
+  // Errors: upload_unknown.
+  [[nodiscard]] virtual Status cancel_upload(std::string_view repo, std::string_view id) = 0;
+
+  // ---- manifests and tags ----
+  // Validates and stores a manifest; `reference` is a tag or the manifest's digest, `tags` are
+  // further tags to point at it. `content_type` may be empty (then the manifest's mediaType
+  // decides). Touches the links of everything it references before checking them exist.
+  // Errors: manifest_invalid, manifest_blob_unknown, digest_invalid (reference digest differs
+  // from the content), tag_invalid, too_large, unsupported (media type).
+  [[nodiscard]] virtual Result<ManifestPutResult> put_manifest(std::string_view repo, std::string_view reference,
+                                                               std::string_view content_type, std::string_view content,
+                                                               const std::vector<std::string>& tags = {}) = 0;
+  // By tag or digest. Errors: manifest_unknown, name_unknown.
+  [[nodiscard]] virtual Result<Manifest> get_manifest(std::string_view repo, std::string_view reference) = 0;
+  // Removes the manifest's revision link, every tag of `repo` pointing at it, and its referrers
+  // entry. Errors: manifest_unknown.
+  [[nodiscard]] virtual Status delete_manifest(std::string_view repo, const Digest& digest) = 0;
+  // Errors: manifest_unknown.
+  [[nodiscard]] virtual Status delete_tag(std::string_view repo, std::string_view tag) = 0;
+  // Points `tag` at a manifest already in `repo` (last writer wins). Errors: manifest_unknown.
+  [[nodiscard]] virtual Status set_tag(std::string_view repo, std::string_view tag, const Digest& digest) = 0;
+
+  // ---- listings: memory bounded by n, not by the number of entries ----
+  // Errors: name_unknown.
+  [[nodiscard]] virtual Result<Page> list_tags(std::string_view repo, size_t n, std::string_view last) = 0;
+  [[nodiscard]] virtual Result<Page> list_repositories(size_t n, std::string_view last) = 0;
+  // Manifest digests stored in the repository (revision links), unordered.
+  [[nodiscard]] virtual Result<std::vector<Digest>> list_manifests(std::string_view repo) = 0;
+
+  // ---- referrers ----
+  // Manifests in `repo` whose subject is `subject`, optionally only those of `artifact_type`.
+  // An unknown subject yields an empty list.
+  [[nodiscard]] virtual Result<std::vector<Descriptor>> list_referrers(
+      std::string_view repo, const Digest& subject, std::optional<std::string_view> artifact_type) = 0;
+  // Rebuilds the repository's referrers index from its revision links.
+  [[nodiscard]] virtual Status rebuild_referrers(std::string_view repo) = 0;
+};
+
+[[nodiscard]] std::unique_ptr<Registry> make_registry(std::shared_ptr<Storage> storage, RegistryOptions options = {});
+
+}  // namespace regd

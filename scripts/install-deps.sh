@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package regd needs to build, test and run. Idempotent: does nothing
+# when all packages are present. As non-root it names the missing packages and exits 1.
+set -euo pipefail
+
+build_pkgs=(
+  cmake ninja-build g++ pkg-config
+  libssl-dev nlohmann-json3-dev libcli11-dev libboost-dev libarchive-dev libcrypt-dev
+  libsystemd-dev
+  libgtest-dev libgmock-dev libcpp-httplib-dev
+  clang-format
+)
+test_pkgs=(
+  curl jq skopeo umoci podman mandoc bash-completion zsh fish
+  docker-registry nginx haproxy uidmap
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build-only" ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Services from these packages must not start on the host: tests start their own on loopback.
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
