@@ -1,9 +1,9 @@
 #include "regd/digest.h"
 
-#include <openssl/sha.h>
-
 #include <array>
 #include <cstring>
+
+#include <openssl/sha.h>
 
 namespace regd {
 
@@ -14,13 +14,16 @@ constexpr std::string_view k_sha512_magic{"sha\x07", 4};
 constexpr size_t k_sha256_state_size = 4 + 8 * 4 + SHA256_CBLOCK + 8;  // 108
 constexpr size_t k_sha512_state_size = 4 + 8 * 8 + SHA512_CBLOCK + 8;  // 204
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
-bool is_lower_hex(char c) { return (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9'); }
+bool is_lower_hex(char c) {
+  return (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9');
+}
 
 bool is_encoded_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' || c == '_' || c == '-';
 }
 
 // [a-z0-9]+([+._-][a-z0-9]+)*
@@ -149,7 +152,9 @@ void Hasher::update(std::span<const char> data) {
   }
 }
 
-DigestAlgorithm Hasher::algorithm() const { return m_impl->algorithm; }
+DigestAlgorithm Hasher::algorithm() const {
+  return m_impl->algorithm;
+}
 
 // OpenSSL keeps the message length in bits, split over Nl (low) and Nh (high).
 uint64_t Hasher::size() const {

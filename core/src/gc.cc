@@ -1,0 +1,155 @@
+#include "regd/gc.h"
+
+#include "gc_lease.h"
+#include "gc_scan.h"
+#include "gc_sweep.h"
+#include "layout.h"
+#include "regd/inspect.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+namespace {
+
+// Unmarked blobs old enough to go: data and every link older than the cutoff.
+Result<std::vector<BlobInfo>> find_candidates(Storage& storage, Inspector& inspector, const GcScan& scan,
+                                              Clock::time_point cutoff, GcReport& report) {
+  std::vector<BlobInfo> candidates;
+  REGD_TRY(inspector.for_each_blob([&](const BlobInfo& blob) -> Status {
+    if (scan.marked.contains(blob.digest)) {
+      report.blobs_marked++;
+      return {};
+    }
+    auto info = storage.stat(layout::blob_data(blob.digest));
+    if (!info) {
+      return info.error().code == Errc::not_found ? Status{} : Status(std::unexpected(info.error()));
+    }
+    auto link = scan.newest_link.find(blob.digest);
+    if (info->mtime >= cutoff || (link != scan.newest_link.end() && link->second >= cutoff)) {
+      report.blobs_young++;
+      return {};
+    }
+    candidates.push_back(blob);
+    return {};
+  }));
+  return candidates;
+}
+
+struct StaleUpload {
+  std::string repo;
+  std::string id;
+  uint64_t size = 0;
+};
+
+Result<std::vector<StaleUpload>> find_stale_uploads(Storage& storage, const GcScan& scan, Clock::time_point cutoff) {
+  std::vector<StaleUpload> stale;
+  for (const RepoLinks& repo : scan.repos) {
+    auto listed = storage.list(layout::uploads_root(repo.repo), [&](const DirEntry& entry) -> Status {
+      if (!layout::is_upload_id(entry.name)) {
+        return {};
+      }
+      auto data = storage.stat(layout::upload_data(repo.repo, entry.name));
+      auto started = storage.read(layout::upload_started_at(repo.repo, entry.name), 256);
+      auto started_at = started ? layout::parse_time(*started) : Result<Clock::time_point>(Clock::time_point{});
+      bool old_data = !data || data->mtime < cutoff;
+      if (old_data && (!started_at || *started_at < cutoff)) {
+        stale.push_back({repo.repo, entry.name, data ? data->size : 0});
+      }
+      return {};
+    });
+    if (!listed && listed.error().code != Errc::not_found) {
+      return std::unexpected(listed.error());
+    }
+  }
+  return stale;
+}
+
+// A session another request is appending to right now is skipped (its lock is held).
+Status purge_uploads(Storage& storage, const std::vector<StaleUpload>& stale, GcReport& report) {
+  for (const StaleUpload& upload : stale) {
+    auto lock = storage.lock(layout::upload_lock(upload.repo, upload.id), false);
+    if (!lock) {
+      continue;
+    }
+    REGD_TRY(storage.remove_all(layout::upload_dir(upload.repo, upload.id)));
+    report.uploads_removed++;
+    report.upload_bytes_removed += upload.size;
+    report.removed_uploads.push_back(upload.repo + " " + upload.id);
+  }
+  return {};
+}
+
+void report_dry_run(const GcScan& scan, const std::vector<BlobInfo>& candidates,
+                    const std::vector<StaleUpload>& uploads, GcReport& report) {
+  for (const BlobInfo& blob : candidates) {
+    report.blobs_removed++;
+    report.bytes_removed += blob.size;
+    report.removed_blobs.push_back(blob);
+  }
+  for (const auto& [repo, digest] : scan.doomed) {
+    report.manifests_removed++;
+    report.removed_manifests.push_back(repo + "@" + digest.str());
+  }
+  for (const StaleUpload& upload : uploads) {
+    report.uploads_removed++;
+    report.upload_bytes_removed += upload.size;
+    report.removed_uploads.push_back(upload.repo + " " + upload.id);
+  }
+}
+
+}  // namespace
+
+Result<GcReport> collect_garbage(std::shared_ptr<Storage> storage, const GcOptions& options,
+                                 const GcProgress& progress) {
+  if (options.grace.count() < 0 || options.upload_ttl.count() < 0 || options.lease_ttl.count() <= 0) {
+    return fail(Errc::invalid_argument, "gc: grace and upload TTL must not be negative, lease TTL positive");
+  }
+  std::unique_ptr<GcLease> lease;
+  GcReport report;
+  if (options.dry_run) {
+    report.t0 = Clock::now();
+  } else {
+    auto taken = GcLease::acquire(*storage, options.holder.empty() ? "gc" : options.holder, options.lease_ttl);
+    if (!taken) {
+      return std::unexpected(taken.error());
+    }
+    lease = std::move(*taken);
+    auto t0 = storage->now(layout::gc_clock());
+    if (!t0) {
+      return std::unexpected(t0.error());
+    }
+    report.t0 = *t0;
+  }
+  Clock::time_point cutoff = report.t0 - options.grace;
+  if (lease) {
+    GcScan empty;
+    REGD_TRY(GcSweep(storage, empty, cutoff, *lease, report).recover_old_trash());
+  }
+  auto scan = scan_and_mark(storage, options, cutoff, progress);
+  if (!scan) {
+    return std::unexpected(scan.error());
+  }
+  report.repositories = scan->repos.size();
+  report.manifests_marked = scan->manifests;
+  auto inspector = make_inspector(storage);
+  auto candidates = find_candidates(*storage, *inspector, *scan, cutoff, report);
+  if (!candidates) {
+    return std::unexpected(candidates.error());
+  }
+  auto uploads = find_stale_uploads(*storage, *scan, report.t0 - options.upload_ttl);
+  if (!uploads) {
+    return std::unexpected(uploads.error());
+  }
+  if (options.dry_run) {
+    report_dry_run(*scan, *candidates, *uploads, report);
+    return report;
+  }
+  REGD_TRY(lease->renew());
+  GcSweep sweep(storage, *scan, cutoff, *lease, report);
+  REGD_TRY(sweep.remove_doomed());
+  REGD_TRY(sweep.sweep(*candidates, progress));
+  REGD_TRY(purge_uploads(*storage, *uploads, report));
+  return report;
+}
+
+}  // namespace regd

@@ -1,0 +1,220 @@
+#include "gc_scan.h"
+
+#include <deque>
+
+#include "layout.h"
+#include "regd/manifest.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+namespace {
+
+constexpr size_t k_max_manifest_read = 64 << 20;
+
+void note_newest(std::map<Digest, Clock::time_point>& newest, const Digest& digest, Clock::time_point mtime) {
+  auto [it, inserted] = newest.emplace(digest, mtime);
+  if (!inserted && it->second < mtime) {
+    it->second = mtime;
+  }
+}
+
+// Link files under "<root>/<alg>/<hex>/link" with their mtimes; a directory whose link is gone
+// (deleted meanwhile, or never written) is skipped.
+Status scan_link_dirs(Storage& storage, const std::string& root, std::map<Digest, LinkAge>& out) {
+  return for_each_digest_dir(storage, root, [&](const Digest& digest) -> Status {
+    std::string path = root + "/" + std::string(digest.algorithm_name()) + "/" + digest.hex() + "/link";
+    auto info = storage.stat(path);
+    if (!info) {
+      return info.error().code == Errc::not_found ? Status{} : Status(std::unexpected(info.error()));
+    }
+    out.emplace(digest, LinkAge{path, info->mtime});
+    return {};
+  });
+}
+
+Status scan_tags(Storage& storage, RepoLinks& repo) {
+  auto listed = storage.list(layout::tags_dir(repo.repo), [&](const DirEntry& entry) -> Status {
+    std::string path = layout::tag_current_link(repo.repo, entry.name);
+    auto content = storage.read(path, 256);
+    if (!content) {
+      return content.error().code == Errc::not_found ? Status{} : Status(std::unexpected(content.error()));
+    }
+    auto digest = layout::parse_link(*content, path);
+    if (!digest) {
+      return std::unexpected(digest.error());
+    }
+    repo.tagged.insert(*digest);
+    return {};
+  });
+  return listed || listed.error().code == Errc::not_found ? Status{} : listed;
+}
+
+Result<RepoLinks> scan_repo_links(Storage& storage, const std::string& name, bool with_tags) {
+  RepoLinks repo{name, {}, {}, {}};
+  REGD_TRY(scan_link_dirs(storage, layout::layers_root(name), repo.layers));
+  REGD_TRY(scan_link_dirs(storage, layout::revisions_root(name), repo.revisions));
+  if (with_tags) {
+    REGD_TRY(scan_tags(storage, repo));
+  }
+  return repo;
+}
+
+// Every repository directory, including those the catalog does not list yet (only layers or
+// uploads, no manifest): their fresh links protect blobs a push in progress relies on.
+Status walk_repositories(Storage& storage, const std::string& dir, const std::string& prefix,
+                         std::vector<std::string>& out) {
+  bool is_repo = false;
+  std::vector<std::string> children;
+  auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
+    if (entry.type != EntryType::directory) {
+      return {};
+    }
+    if (entry.name == "_layers" || entry.name == "_manifests" || entry.name == "_uploads") {
+      is_repo = true;
+    } else if (!entry.name.starts_with("_")) {
+      children.push_back(entry.name);
+    }
+    return {};
+  });
+  if (!listed) {
+    return listed.error().code == Errc::not_found ? Status{} : listed;
+  }
+  if (is_repo && !prefix.empty()) {
+    out.push_back(prefix);
+  }
+  for (const std::string& child : children) {
+    REGD_TRY(walk_repositories(storage, dir + "/" + child, prefix.empty() ? child : prefix + "/" + child, out));
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> all_repositories(const std::shared_ptr<Storage>& storage) {
+  std::vector<std::string> names;
+  REGD_TRY(walk_repositories(*storage, layout::repositories_root(), "", names));
+  return names;
+}
+
+// Parses a manifest of `repo` into its references. A revision link whose data is missing is
+// corruption: GC cannot know what that manifest needs, so it stops rather than guess.
+Status read_references(Storage& storage, const RepoLinks& repo, const Digest& digest, GcScan& scan,
+                       std::map<Digest, std::vector<Digest>>& referrers) {
+  if (scan.references.contains(digest)) {
+    return {};
+  }
+  auto content = storage.read(layout::blob_data(digest), k_max_manifest_read);
+  if (!content) {
+    if (content.error().code == Errc::not_found && !storage.stat(layout::revision_link(repo.repo, digest))) {
+      return {};  // deleted while we looked
+    }
+    return fail(content.error().code,
+                "manifest " + digest.str() + " of " + repo.repo +
+                    " unreadable, nothing collected (run regctl verify): " + content.error().message);
+  }
+  auto parsed = parse_manifest("", *content);
+  if (!parsed) {
+    return fail(Errc::corrupt, "manifest " + digest.str() + " of " + repo.repo +
+                                   " does not parse, nothing collected (run regctl verify): " + parsed.error().message);
+  }
+  auto& refs = scan.references[digest];
+  if (parsed->config) {
+    refs.push_back(parsed->config->digest);
+  }
+  for (const auto* list : {&parsed->layers, &parsed->manifests}) {
+    for (const Descriptor& d : *list) {
+      refs.push_back(d.digest);
+    }
+  }
+  if (parsed->subject) {
+    referrers[parsed->subject->digest].push_back(digest);
+  }
+  return {};
+}
+
+// Marks what the repository's roots reach: references, index children, referrers of kept ones.
+void mark_repo(const RepoLinks& repo, const GcOptions& options, Clock::time_point cutoff, GcScan& scan,
+               const std::map<Digest, std::vector<Digest>>& referrers) {
+  std::deque<Digest> queue;
+  for (const auto& [digest, link] : repo.revisions) {
+    if (!options.delete_untagged || repo.tagged.contains(digest) || link.mtime >= cutoff) {
+      queue.push_back(digest);
+    }
+  }
+  queue.insert(queue.end(), repo.tagged.begin(), repo.tagged.end());
+  std::set<Digest> seen;
+  while (!queue.empty()) {
+    Digest digest = queue.front();
+    queue.pop_front();
+    if (!seen.insert(digest).second) {
+      continue;
+    }
+    scan.marked.insert(digest);
+    if (auto refs = scan.references.find(digest); refs != scan.references.end()) {
+      for (const Digest& ref : refs->second) {
+        scan.marked.insert(ref);
+        if (repo.revisions.contains(ref)) {
+          queue.push_back(ref);
+        }
+      }
+    }
+    if (auto found = referrers.find(digest); found != referrers.end()) {
+      queue.insert(queue.end(), found->second.begin(), found->second.end());
+    }
+  }
+  for (const auto& [digest, link] : repo.revisions) {
+    if (!seen.contains(digest) && link.mtime < cutoff) {
+      scan.doomed.emplace_back(repo.repo, digest);
+    }
+  }
+}
+
+}  // namespace
+
+Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOptions& options,
+                             Clock::time_point cutoff, const GcProgress& progress) {
+  auto names = all_repositories(storage);
+  if (!names) {
+    return std::unexpected(names.error());
+  }
+  GcScan scan;
+  for (const std::string& name : *names) {
+    auto repo = scan_repo_links(*storage, name, true);
+    if (!repo) {
+      return std::unexpected(repo.error());
+    }
+    std::map<Digest, std::vector<Digest>> referrers;
+    for (const auto& [digest, link] : repo->revisions) {
+      REGD_TRY(read_references(*storage, *repo, digest, scan, referrers));
+    }
+    mark_repo(*repo, options, cutoff, scan, referrers);
+    scan.manifests += repo->revisions.size();
+    for (const auto* links : {&repo->layers, &repo->revisions}) {
+      for (const auto& [digest, link] : *links) {
+        note_newest(scan.newest_link, digest, link.mtime);
+      }
+    }
+    scan.repos.push_back(std::move(*repo));
+    if (progress) {
+      progress("mark", scan.repos.size(), names->size());
+    }
+  }
+  return scan;
+}
+
+Result<std::vector<RepoLinks>> scan_links(const std::shared_ptr<Storage>& storage) {
+  auto names = all_repositories(storage);
+  if (!names) {
+    return std::unexpected(names.error());
+  }
+  std::vector<RepoLinks> repos;
+  for (const std::string& name : *names) {
+    auto repo = scan_repo_links(*storage, name, true);
+    if (!repo) {
+      return std::unexpected(repo.error());
+    }
+    repos.push_back(std::move(*repo));
+  }
+  return repos;
+}
+
+}  // namespace regd

@@ -1,0 +1,49 @@
+// What garbage collection learns from one pass over every repository: the links (with their
+// ages), each manifest's references, and which manifests the roots reach.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "regd/digest.h"
+#include "regd/error.h"
+#include "regd/gc.h"
+#include "regd/storage.h"
+
+namespace regd {
+
+struct LinkAge {
+  std::string path;
+  Clock::time_point mtime;
+};
+
+struct RepoLinks {
+  std::string repo;
+  std::map<Digest, LinkAge> layers;
+  std::map<Digest, LinkAge> revisions;
+  std::set<Digest> tagged;  // targets of tags' current links
+};
+
+struct GcScan {
+  std::vector<RepoLinks> repos;
+  // Every digest a manifest references (config, layers, index children), by manifest digest.
+  std::map<Digest, std::vector<Digest>> references;
+  std::set<Digest> marked;
+  // Revision links to remove (delete_untagged): unreached and older than the cutoff.
+  std::vector<std::pair<std::string, Digest>> doomed;
+  // Newest link to each digest, over every repository's layer and revision links.
+  std::map<Digest, Clock::time_point> newest_link;
+  uint64_t manifests = 0;
+};
+
+// Reads every repository's links and manifests and marks what must stay. Any read error aborts.
+[[nodiscard]] Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOptions& options,
+                                           Clock::time_point cutoff, const GcProgress& progress);
+
+// Re-reads every repository's layer and revision links only (the sweep's re-check).
+[[nodiscard]] Result<std::vector<RepoLinks>> scan_links(const std::shared_ptr<Storage>& storage);
+
+}  // namespace regd

@@ -1,0 +1,134 @@
+#include <algorithm>
+#include <limits>
+
+#include "layout.h"
+#include "regd/reference.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+namespace {
+
+// A name is at most 255 characters, so a nested repository is at most 128 levels deep.
+constexpr int k_max_depth = 128;
+
+// Keeps the n+1 smallest names greater than `last` in a bounded max-heap: memory is bounded by
+// the page size whatever the number of names offered, in any order.
+class PageCollector {
+ public:
+  PageCollector(size_t n, std::string_view last)
+      : m_n(n), m_limit(n == std::numeric_limits<size_t>::max() ? n : n + 1), m_last(last) {}
+
+  // False when `name` cannot enter the page: it is <= last or larger than everything kept.
+  bool wants(std::string_view name) const {
+    return name > m_last && (m_heap.size() < m_limit || name < m_heap.front());
+  }
+
+  void offer(std::string name) {
+    if (!wants(name)) {
+      return;
+    }
+    m_heap.push_back(std::move(name));
+    std::push_heap(m_heap.begin(), m_heap.end());
+    if (m_heap.size() > m_limit) {
+      std::pop_heap(m_heap.begin(), m_heap.end());
+      m_heap.pop_back();
+    }
+  }
+
+  bool after_last(std::string_view name) const { return name > m_last; }
+  // True when the page is full and nothing >= `name` can enter it any more.
+  bool closed_from(std::string_view name) const { return m_heap.size() >= m_limit && name >= m_heap.front(); }
+
+  Page finish() && {
+    std::sort_heap(m_heap.begin(), m_heap.end());
+    Page page;
+    page.more = m_heap.size() > m_n;
+    if (page.more) {
+      m_heap.resize(m_n);
+    }
+    page.items = std::move(m_heap);
+    return page;
+  }
+
+ private:
+  size_t m_n;
+  size_t m_limit;
+  std::string m_last;
+  std::vector<std::string> m_heap;
+};
+
+bool is_missing(const Status& status) {
+  return !status && status.error().code == Errc::not_found;
+}
+
+// Offers every repository under `dir` (whose name is `prefix`) to the collector. Prunes subtrees
+// by their key range, not by visiting order, so the result is the exact lexical order of full
+// names ("a-b" < "a/b" < "a_b") however the directories list.
+Status walk_repositories(Storage& storage, PageCollector& page, const std::string& dir, const std::string& prefix,
+                         int depth) {
+  auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
+    if (entry.name.starts_with('_')) {
+      if (entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix)) {
+        page.offer(prefix);
+      }
+      return {};
+    }
+    if (entry.type != EntryType::directory || depth >= k_max_depth || !validate_repository(entry.name)) {
+      return {};
+    }
+    std::string name = prefix.empty() ? entry.name : prefix + "/" + entry.name;
+    // Every name in this subtree is `name` or starts with `name/`: all lie in [name, name + "0").
+    if (!page.after_last(name + "0") || page.closed_from(name)) {
+      return {};
+    }
+    return walk_repositories(storage, page, dir + "/" + entry.name, name, depth + 1);
+  });
+  // A directory removed while we walk is simply gone.
+  return is_missing(listed) ? Status{} : listed;
+}
+
+}  // namespace
+
+Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::string_view last) {
+  REGD_TRY(validate_repository(repo));
+  PageCollector page(n, last);
+  auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
+    if (entry.type == EntryType::directory && validate_tag(entry.name)) {
+      page.offer(entry.name);
+    }
+    return {};
+  });
+  if (is_missing(listed)) {
+    REGD_TRY(require_repo(repo));
+  } else if (!listed) {
+    return std::unexpected(listed.error());
+  }
+  return std::move(page).finish();
+}
+
+Result<Page> RegistryImpl::list_repositories(size_t n, std::string_view last) {
+  PageCollector page(n, last);
+  REGD_TRY(walk_repositories(*m_storage, page, layout::repositories_root(), "", 0));
+  return std::move(page).finish();
+}
+
+Result<std::vector<Digest>> RegistryImpl::list_manifests(std::string_view repo) {
+  REGD_TRY(validate_repository(repo));
+  REGD_TRY(require_repo(repo));
+  std::vector<Digest> digests;
+  REGD_TRY(for_each_digest_dir(*m_storage, layout::revisions_root(repo), [&](const Digest& digest) -> Status {
+    // registry:2 deletes only the link file and leaves its directory behind.
+    auto linked = exists(layout::revision_link(repo, digest));
+    if (!linked) {
+      return std::unexpected(linked.error());
+    }
+    if (*linked) {
+      digests.push_back(digest);
+    }
+    return {};
+  }));
+  return digests;
+}
+
+}  // namespace regd

@@ -1,0 +1,202 @@
+#include <nlohmann/json.hpp>
+
+#include "layout.h"
+#include "regd/manifest.h"
+#include "regd/reference.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+namespace {
+
+struct ParsedReference {
+  std::optional<Digest> digest;
+  std::string tag;  // set when digest is not
+};
+
+Result<ParsedReference> parse_reference(std::string_view reference) {
+  // Tags never contain ':', digests always do.
+  if (reference.find(':') != std::string_view::npos) {
+    auto digest = Digest::parse(reference);
+    if (!digest) {
+      return std::unexpected(digest.error());
+    }
+    return ParsedReference{*digest, {}};
+  }
+  REGD_TRY(validate_tag(reference));
+  return ParsedReference{std::nullopt, std::string(reference)};
+}
+
+// Media type of stored content, which may predate our parser (e.g. schema1 from registry:2).
+std::string stored_media_type(std::string_view content) {
+  if (auto parsed = parse_manifest("", content)) {
+    return parsed->media_type;
+  }
+  auto json = nlohmann::json::parse(content, nullptr, false);
+  if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string()) {
+    return json["mediaType"].get<std::string>();
+  }
+  if (json.is_object() && json.value("schemaVersion", 0) == 1) {
+    return "application/vnd.docker.distribution.manifest.v1+prettyjws";
+  }
+  if (json.is_object() && json.contains("manifests")) {
+    return std::string(media_type::oci_index);
+  }
+  return std::string(media_type::oci_manifest);
+}
+
+}  // namespace
+
+Status RegistryImpl::check_blob_reference(std::string_view repo, const Descriptor& descriptor) {
+  // Refresh before checking: from here on GC sees the link as fresh and leaves the blob alone.
+  auto linked = refresh_link(layout::layer_link(repo, descriptor.digest));
+  if (!linked) {
+    return std::unexpected(linked.error());
+  }
+  auto present = exists(layout::blob_data(descriptor.digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*linked || !*present) {
+    return fail(Errc::manifest_blob_unknown, "blob " + descriptor.digest.str() + " is not in " + std::string(repo));
+  }
+  return {};
+}
+
+Status RegistryImpl::check_references(std::string_view repo, const ParsedManifest& parsed) {
+  if (parsed.config) {
+    REGD_TRY(check_blob_reference(repo, *parsed.config));
+  }
+  for (const Descriptor& layer : parsed.layers) {
+    if (!is_foreign_layer(layer)) {
+      REGD_TRY(check_blob_reference(repo, layer));
+    }
+  }
+  for (const Descriptor& child : parsed.manifests) {
+    auto present = exists(layout::revision_link(repo, child.digest));
+    if (!present) {
+      return std::unexpected(present.error());
+    }
+    if (!*present) {
+      return fail(Errc::manifest_blob_unknown, "manifest " + child.digest.str() + " is not in " + std::string(repo));
+    }
+  }
+  return {};
+}
+
+Status RegistryImpl::store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
+                                    const ParsedManifest& parsed) {
+  auto present = exists(layout::blob_data(digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    REGD_TRY(m_storage->write_file(layout::blob_data(digest), content));
+  }
+  // The referrers entry goes before the revision link: readers ignore entries without one.
+  if (parsed.subject) {
+    REGD_TRY(write_link(layout::referrer_link(repo, parsed.subject->digest, digest), digest));
+  }
+  return write_link(layout::revision_link(repo, digest), digest);
+}
+
+Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,
+                                                     std::string_view content_type, std::string_view content,
+                                                     const std::vector<std::string>& tags) {
+  REGD_TRY(validate_repository(repo));
+  if (content.size() > m_options.max_manifest_size) {
+    return fail(Errc::too_large, "manifest of " + std::to_string(content.size()) + " bytes exceeds the limit of " +
+                                     std::to_string(m_options.max_manifest_size));
+  }
+  auto ref = parse_reference(reference);
+  if (!ref) {
+    return std::unexpected(ref.error());
+  }
+  for (const std::string& tag : tags) {
+    REGD_TRY(validate_tag(tag));
+  }
+  auto parsed = parse_manifest(content_type, content);
+  if (!parsed) {
+    return std::unexpected(parsed.error());
+  }
+  Digest digest = digest_of(content, ref->digest ? ref->digest->algorithm() : DigestAlgorithm::sha256);
+  if (ref->digest && *ref->digest != digest) {
+    return fail(Errc::digest_invalid, "manifest content is " + digest.str() + ", not " + ref->digest->str());
+  }
+  REGD_TRY(check_references(repo, *parsed));
+  REGD_TRY(store_manifest(repo, digest, content, *parsed));
+  if (!ref->digest) {
+    REGD_TRY(write_tag(repo, ref->tag, digest));
+  }
+  for (const std::string& tag : tags) {
+    REGD_TRY(write_tag(repo, tag, digest));
+  }
+  return ManifestPutResult{digest, parsed->subject ? std::optional<Digest>(parsed->subject->digest) : std::nullopt};
+}
+
+Result<Digest> RegistryImpl::resolve(std::string_view repo, std::string_view reference) {
+  auto ref = parse_reference(reference);
+  if (!ref) {
+    return std::unexpected(ref.error());
+  }
+  if (!ref->digest) {
+    auto target = on_not_found(read_link(layout::tag_current_link(repo, ref->tag)), Errc::manifest_unknown,
+                               "tag " + ref->tag + " in " + std::string(repo));
+    if (!target) {
+      return std::unexpected(target.error());
+    }
+    ref->digest = *target;
+  }
+  auto present = exists(layout::revision_link(repo, *ref->digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::manifest_unknown, "manifest " + ref->digest->str() + " in " + std::string(repo));
+  }
+  return *ref->digest;
+}
+
+Result<std::string> RegistryImpl::read_manifest_blob(const Digest& digest) {
+  return on_not_found(m_storage->read(layout::blob_data(digest), m_options.max_manifest_size), Errc::manifest_unknown,
+                      "manifest " + digest.str() + ": data missing");
+}
+
+Result<Manifest> RegistryImpl::get_manifest(std::string_view repo, std::string_view reference) {
+  REGD_TRY(validate_repository(repo));
+  auto digest = resolve(repo, reference);
+  if (!digest) {
+    if (digest.error().code == Errc::manifest_unknown) {
+      REGD_TRY(require_repo(repo));
+    }
+    return std::unexpected(digest.error());
+  }
+  auto content = read_manifest_blob(*digest);
+  if (!content) {
+    return std::unexpected(content.error());
+  }
+  std::string type = stored_media_type(*content);
+  return Manifest{*digest, std::move(type), std::move(*content)};
+}
+
+Status RegistryImpl::delete_manifest(std::string_view repo, const Digest& digest) {
+  REGD_TRY(validate_repository(repo));
+  auto present = exists(layout::revision_link(repo, digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " in " + std::string(repo));
+  }
+  REGD_TRY(remove_tags_pointing_to(repo, digest));
+  if (auto content = read_manifest_blob(digest)) {
+    auto parsed = parse_manifest("", *content);
+    if (parsed && parsed->subject) {
+      REGD_TRY(m_storage->remove_all(layout::referrer_dir(repo, parsed->subject->digest, digest)));
+    }
+  }
+  // The revision link goes last, so that a failed delete can be retried.
+  return m_storage->remove_all(layout::revision_dir(repo, digest));
+}
+
+}  // namespace regd

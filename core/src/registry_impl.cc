@@ -1,0 +1,143 @@
+#include "registry_impl.h"
+
+#include <vector>
+
+#include "layout.h"
+#include "regd/reference.h"
+
+namespace regd {
+
+namespace {
+
+// Link files hold one digest; anything larger is not a link.
+constexpr size_t k_max_link_size = 256;
+constexpr size_t k_hash_buffer_size = 1 << 20;
+
+}  // namespace
+
+Status hash_file_prefix(Storage& storage, const std::string& path, uint64_t size, Hasher& hasher) {
+  auto file = storage.open_read(path);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  std::vector<char> buffer(k_hash_buffer_size);
+  uint64_t offset = 0;
+  while (offset < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - offset));
+    auto got = (*file)->read_at(offset, std::span<char>(buffer.data(), want));
+    if (!got) {
+      return std::unexpected(got.error());
+    }
+    if (*got == 0) {
+      return fail(Errc::corrupt, path + ": short read at " + std::to_string(offset) + " of " + std::to_string(size));
+    }
+    hasher.update(std::span<const char>(buffer.data(), *got));
+    offset += *got;
+  }
+  return {};
+}
+
+Status for_each_digest_dir(Storage& storage, const std::string& dir,
+                           const std::function<Status(const Digest&)>& visit) {
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::sha256, DigestAlgorithm::sha512}) {
+    std::string prefix = std::string(algorithm_name(algorithm)) + ":";
+    auto listed = storage.list(dir + "/" + prefix.substr(0, prefix.size() - 1), [&](const DirEntry& entry) -> Status {
+      auto digest = Digest::parse(prefix + entry.name);
+      if (!digest || entry.type != EntryType::directory) {
+        return {};
+      }
+      return visit(*digest);
+    });
+    if (!listed && listed.error().code != Errc::not_found) {
+      return listed;
+    }
+  }
+  return {};
+}
+
+RegistryImpl::RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions options)
+    : m_storage(std::move(storage)), m_options(options) {}
+
+Result<Digest> RegistryImpl::read_link(const std::string& path) {
+  auto content = m_storage->read(path, k_max_link_size);
+  if (!content) {
+    if (content.error().code == Errc::too_large) {
+      return fail(Errc::corrupt, "link " + path + ": too large");
+    }
+    return std::unexpected(content.error());
+  }
+  return layout::parse_link(*content, path);
+}
+
+Status RegistryImpl::write_link(const std::string& path, const Digest& digest) {
+  return m_storage->write_file(path, layout::link_content(digest));
+}
+
+Result<bool> RegistryImpl::refresh_link(const std::string& path) {
+  auto info = m_storage->stat(path);
+  if (!info) {
+    if (info.error().code == Errc::not_found) {
+      return false;
+    }
+    return std::unexpected(info.error());
+  }
+  // The local clock is close enough here: refresh_after is minutes, GC's grace window hours.
+  if (info->mtime + m_options.refresh_after >= Clock::now()) {
+    return true;
+  }
+  auto touched = m_storage->touch(path);
+  if (!touched) {
+    if (touched.error().code == Errc::not_found) {
+      return false;
+    }
+    return std::unexpected(touched.error());
+  }
+  return true;
+}
+
+Status RegistryImpl::ensure_link(const std::string& path, const Digest& digest) {
+  auto present = refresh_link(path);
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (*present) {
+    return {};
+  }
+  return write_link(path, digest);
+}
+
+Result<bool> RegistryImpl::exists(const std::string& path) {
+  auto info = m_storage->stat(path);
+  if (info) {
+    return true;
+  }
+  if (info.error().code == Errc::not_found) {
+    return false;
+  }
+  return std::unexpected(info.error());
+}
+
+Result<uint64_t> RegistryImpl::blob_size(const Digest& digest) {
+  auto info = on_not_found(m_storage->stat(layout::blob_data(digest)), Errc::blob_unknown, "blob " + digest.str());
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  return info->size;
+}
+
+Status RegistryImpl::require_repo(std::string_view repo) {
+  auto present = exists(layout::repo_dir(repo));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::name_unknown, "repository " + std::string(repo));
+  }
+  return {};
+}
+
+std::unique_ptr<Registry> make_registry(std::shared_ptr<Storage> storage, RegistryOptions options) {
+  return std::make_unique<RegistryImpl>(std::move(storage), options);
+}
+
+}  // namespace regd

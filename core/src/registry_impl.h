@@ -1,0 +1,126 @@
+// The Registry implementation, split by concern over blob_ops.cc, upload_ops.cc,
+// upload_writer.cc, manifest_ops.cc, tag_ops.cc, listing.cc and referrers.cc; the shared link
+// helpers live in registry_impl.cc. Holds no mutable state: every call reads storage afresh.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regd/digest.h"
+#include "regd/manifest.h"
+#include "regd/registry.h"
+#include "regd/storage.h"
+
+// Returns the error of a Result whose value is not needed.
+#define REGD_TRY(expr)                           \
+  do {                                           \
+    if (auto regd_try_ = (expr); !regd_try_) {   \
+      return std::unexpected(regd_try_.error()); \
+    }                                            \
+  } while (false)
+
+namespace regd {
+
+// Replaces a not_found error by `code` with `message`; other results pass through.
+template <class T>
+Result<T> on_not_found(Result<T> result, Errc code, const std::string& message) {
+  if (!result && result.error().code == Errc::not_found) {
+    return fail(code, message);
+  }
+  return result;
+}
+
+// Reads `size` bytes of `path` in >= 1 MiB pieces into `hasher` (never the whole file in memory).
+// Errors: not_found, corrupt (the file is shorter than `size`), io_error.
+[[nodiscard]] Status hash_file_prefix(Storage& storage, const std::string& path, uint64_t size, Hasher& hasher);
+
+// Calls `visit` for each directory "<dir>/<alg>/<hex>" whose name is a digest (links, revisions,
+// referrers); other entries are skipped and missing directories are empty.
+[[nodiscard]] Status for_each_digest_dir(Storage& storage, const std::string& dir,
+                                         const std::function<Status(const Digest&)>& visit);
+
+class RegistryImpl final : public Registry {
+ public:
+  RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions options);
+
+  Result<BlobInfo> stat_blob(std::string_view repo, const Digest& digest) override;
+  Result<std::unique_ptr<ReadFile>> open_blob(std::string_view repo, const Digest& digest) override;
+  Status delete_blob(std::string_view repo, const Digest& digest) override;
+  Result<BlobInfo> mount_blob(std::string_view repo, const Digest& digest,
+                              std::optional<std::string_view> from) override;
+  Result<std::unique_ptr<BlobWriter>> put_blob(std::string_view repo, const Digest& digest) override;
+
+  Result<UploadStatus> start_upload(std::string_view repo) override;
+  Result<UploadStatus> upload_status(std::string_view repo, std::string_view id) override;
+  Result<std::unique_ptr<UploadWriter>> append_upload(std::string_view repo, std::string_view id,
+                                                      std::optional<uint64_t> offset) override;
+  Result<BlobInfo> finish_upload(std::string_view repo, std::string_view id, const Digest& digest) override;
+  Status cancel_upload(std::string_view repo, std::string_view id) override;
+
+  Result<ManifestPutResult> put_manifest(std::string_view repo, std::string_view reference,
+                                         std::string_view content_type, std::string_view content,
+                                         const std::vector<std::string>& tags) override;
+  Result<Manifest> get_manifest(std::string_view repo, std::string_view reference) override;
+  Status delete_manifest(std::string_view repo, const Digest& digest) override;
+  Status delete_tag(std::string_view repo, std::string_view tag) override;
+  Status set_tag(std::string_view repo, std::string_view tag, const Digest& digest) override;
+
+  Result<Page> list_tags(std::string_view repo, size_t n, std::string_view last) override;
+  Result<Page> list_repositories(size_t n, std::string_view last) override;
+  Result<std::vector<Digest>> list_manifests(std::string_view repo) override;
+
+  Result<std::vector<Descriptor>> list_referrers(std::string_view repo, const Digest& subject,
+                                                 std::optional<std::string_view> artifact_type) override;
+  Status rebuild_referrers(std::string_view repo) override;
+
+ private:
+  // ---- links and existence (registry_impl.cc) ----
+  // Errors: not_found, corrupt, io_error.
+  Result<Digest> read_link(const std::string& path);
+  Status write_link(const std::string& path, const Digest& digest);
+  // False when missing; touches the link when older than refresh_after.
+  Result<bool> refresh_link(const std::string& path);
+  // refresh_link, or write_link when it is missing (also when GC removed it meanwhile).
+  Status ensure_link(const std::string& path, const Digest& digest);
+  Result<bool> exists(const std::string& path);
+  // Size of the blob data. Errors: blob_unknown, io_error.
+  Result<uint64_t> blob_size(const Digest& digest);
+  // The repository may serve the blob: its layer link (refreshed) or, for a manifest stored as a
+  // blob, its revision link exists. Errors: blob_unknown, io_error.
+  Status require_linked(std::string_view repo, const Digest& digest);
+  // name_unknown when the repository directory is missing.
+  Status require_repo(std::string_view repo);
+
+  // ---- uploads (upload_ops.cc) ----
+  // Validates repo and id, then checks that the session exists. Errors: upload_unknown.
+  Status check_upload(std::string_view repo, std::string_view id);
+  // Locks a session without waiting and re-checks it still exists. Errors: conflict, upload_unknown.
+  Result<std::unique_ptr<Lock>> lock_upload(std::string_view repo, std::string_view id);
+  Result<Clock::time_point> read_started_at(std::string_view repo, std::string_view id);
+  // Hasher over the first `size` bytes of the session: its stored state, else a re-hash.
+  Result<Hasher> load_hasher(std::string_view repo, std::string_view id, DigestAlgorithm algorithm, uint64_t size);
+  Result<uint64_t> upload_size(std::string_view repo, std::string_view id);
+
+  // ---- manifests (manifest_ops.cc, referrers.cc) ----
+  // Resolves a tag or digest reference to a manifest digest with a revision link in repo.
+  Result<Digest> resolve(std::string_view repo, std::string_view reference);
+  Result<std::string> read_manifest_blob(const Digest& digest);
+  Status check_references(std::string_view repo, const ParsedManifest& parsed);
+  Status check_blob_reference(std::string_view repo, const Descriptor& descriptor);
+  Status store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
+                        const ParsedManifest& parsed);
+  Status write_tag(std::string_view repo, std::string_view tag, const Digest& digest);
+  Status remove_tags_pointing_to(std::string_view repo, const Digest& digest);
+  Result<std::optional<Descriptor>> referrer_descriptor(std::string_view repo, const Digest& digest,
+                                                        const Digest& subject);
+  Status prune_referrers(std::string_view repo);
+
+  std::shared_ptr<Storage> m_storage;
+  RegistryOptions m_options;
+};
+
+}  // namespace regd

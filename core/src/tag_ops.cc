@@ -1,0 +1,62 @@
+#include "layout.h"
+#include "regd/reference.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, const Digest& digest) {
+  // current first: a tag directory then always has a current link. Atomic rename: last writer wins.
+  REGD_TRY(write_link(layout::tag_current_link(repo, tag), digest));
+  return write_link(layout::tag_index_link(repo, tag, digest), digest);
+}
+
+Status RegistryImpl::remove_tags_pointing_to(std::string_view repo, const Digest& digest) {
+  std::vector<std::string> doomed;
+  auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
+    if (entry.type == EntryType::file || !validate_tag(entry.name)) {
+      return {};
+    }
+    auto target = read_link(layout::tag_current_link(repo, entry.name));
+    if (target && *target == digest) {
+      doomed.push_back(entry.name);
+    } else if (!target && target.error().code != Errc::not_found && target.error().code != Errc::corrupt) {
+      return std::unexpected(target.error());
+    }
+    return {};
+  });
+  if (!listed && listed.error().code != Errc::not_found) {
+    return listed;
+  }
+  for (const std::string& tag : doomed) {
+    REGD_TRY(m_storage->remove_all(layout::tag_dir(repo, tag)));
+  }
+  return {};
+}
+
+Status RegistryImpl::delete_tag(std::string_view repo, std::string_view tag) {
+  REGD_TRY(validate_repository(repo));
+  REGD_TRY(validate_tag(tag));
+  auto present = exists(layout::tag_current_link(repo, tag));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::manifest_unknown, "tag " + std::string(tag) + " in " + std::string(repo));
+  }
+  return m_storage->remove_all(layout::tag_dir(repo, tag));
+}
+
+Status RegistryImpl::set_tag(std::string_view repo, std::string_view tag, const Digest& digest) {
+  REGD_TRY(validate_repository(repo));
+  REGD_TRY(validate_tag(tag));
+  auto present = exists(layout::revision_link(repo, digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " in " + std::string(repo));
+  }
+  return write_tag(repo, tag, digest);
+}
+
+}  // namespace regd

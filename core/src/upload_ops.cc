@@ -1,0 +1,173 @@
+#include "layout.h"
+#include "regd/reference.h"
+#include "registry_impl.h"
+
+namespace regd {
+
+namespace {
+
+constexpr size_t k_max_started_at_size = 64;
+// Go's sha512 MarshalBinary is 204 bytes; anything larger is not a hash state.
+constexpr size_t k_max_hash_state_size = 512;
+
+std::string upload_name(std::string_view id) {
+  return "upload " + std::string(id);
+}
+
+}  // namespace
+
+Status RegistryImpl::check_upload(std::string_view repo, std::string_view id) {
+  REGD_TRY(validate_repository(repo));
+  // Never build a path from an id we did not mint.
+  if (!layout::is_upload_id(id)) {
+    return fail(Errc::upload_unknown, "upload id '" + std::string(id) + "' is not a UUID");
+  }
+  auto present = exists(layout::upload_started_at(repo, id));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return fail(Errc::upload_unknown, upload_name(id) + " in " + std::string(repo));
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Lock>> RegistryImpl::lock_upload(std::string_view repo, std::string_view id) {
+  auto lock = m_storage->lock(layout::upload_lock(repo, id), false);
+  if (!lock) {
+    if (lock.error().code == Errc::conflict) {
+      return fail(Errc::conflict, upload_name(id) + " is in use by another request");
+    }
+    return std::unexpected(lock.error());
+  }
+  // The session may have been finished or cancelled between our check and the lock, and
+  // taking the lock re-created its directory: remove that stray directory again.
+  auto present = exists(layout::upload_started_at(repo, id));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    lock->reset();
+    REGD_TRY(m_storage->remove_all(layout::upload_dir(repo, id)));
+    return fail(Errc::upload_unknown, upload_name(id) + " in " + std::string(repo));
+  }
+  return lock;
+}
+
+Result<Clock::time_point> RegistryImpl::read_started_at(std::string_view repo, std::string_view id) {
+  std::string path = layout::upload_started_at(repo, id);
+  auto text = on_not_found(m_storage->read(path, k_max_started_at_size), Errc::upload_unknown, upload_name(id));
+  if (!text) {
+    return std::unexpected(text.error());
+  }
+  auto time = layout::parse_time(*text);
+  if (time) {
+    return *time;
+  }
+  // A foreign writer's format: the file's own mtime is the same instant.
+  auto info = on_not_found(m_storage->stat(path), Errc::upload_unknown, upload_name(id));
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  return info->mtime;
+}
+
+Result<uint64_t> RegistryImpl::upload_size(std::string_view repo, std::string_view id) {
+  auto info = m_storage->stat(layout::upload_data(repo, id));
+  if (!info) {
+    if (info.error().code == Errc::not_found) {
+      return 0;
+    }
+    return std::unexpected(info.error());
+  }
+  return info->size;
+}
+
+Result<Hasher> RegistryImpl::load_hasher(std::string_view repo, std::string_view id, DigestAlgorithm algorithm,
+                                         uint64_t size) {
+  auto state = m_storage->read(layout::upload_hash_state(repo, id, algorithm, size), k_max_hash_state_size);
+  if (state) {
+    auto hasher = Hasher::import_state(algorithm, *state);
+    if (hasher && hasher->size() == size) {
+      return std::move(*hasher);
+    }
+  } else if (state.error().code != Errc::not_found) {
+    return std::unexpected(state.error());
+  }
+  // A missing or unusable state only costs a re-hash.
+  Hasher hasher(algorithm);
+  if (size > 0) {
+    REGD_TRY(hash_file_prefix(*m_storage, layout::upload_data(repo, id), size, hasher));
+  }
+  return hasher;
+}
+
+Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo) {
+  REGD_TRY(validate_repository(repo));
+  std::string id = layout::new_upload_id();
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
+  REGD_TRY(m_storage->write_file(layout::upload_started_at(repo, id), layout::format_time(now)));
+  REGD_TRY(m_storage->write_file(layout::upload_data(repo, id), ""));
+  return UploadStatus{id, 0, now};
+}
+
+Result<UploadStatus> RegistryImpl::upload_status(std::string_view repo, std::string_view id) {
+  REGD_TRY(check_upload(repo, id));
+  auto started = read_started_at(repo, id);
+  if (!started) {
+    return std::unexpected(started.error());
+  }
+  auto size = upload_size(repo, id);
+  if (!size) {
+    return std::unexpected(size.error());
+  }
+  return UploadStatus{std::string(id), *size, *started};
+}
+
+Result<BlobInfo> RegistryImpl::finish_upload(std::string_view repo, std::string_view id, const Digest& digest) {
+  REGD_TRY(check_upload(repo, id));
+  auto lock = lock_upload(repo, id);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  auto size = upload_size(repo, id);
+  if (!size) {
+    return std::unexpected(size.error());
+  }
+  auto hasher = load_hasher(repo, id, digest.algorithm(), *size);
+  if (!hasher) {
+    return std::unexpected(hasher.error());
+  }
+  if (Digest actual = hasher->digest(); actual != digest) {
+    return fail(Errc::digest_invalid, upload_name(id) + ": content is " + actual.str() + ", not " + digest.str());
+  }
+  auto present = exists(layout::blob_data(digest));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  // Link first, move last: until the move succeeds the session stays complete and retryable,
+  // and a link without data is invisible (stat_blob checks both).
+  REGD_TRY(ensure_link(layout::layer_link(repo, digest), digest));
+  if (!*present) {
+    auto moved = m_storage->rename(layout::upload_data(repo, id), layout::blob_data(digest));
+    if (!moved && !(moved.error().code == Errc::not_found && *size == 0)) {
+      return std::unexpected(moved.error());
+    }
+    if (!moved) {
+      REGD_TRY(m_storage->write_file(layout::blob_data(digest), ""));
+    }
+  }
+  REGD_TRY(m_storage->remove_all(layout::upload_dir(repo, id)));
+  return BlobInfo{digest, *size};
+}
+
+Status RegistryImpl::cancel_upload(std::string_view repo, std::string_view id) {
+  REGD_TRY(check_upload(repo, id));
+  auto lock = lock_upload(repo, id);
+  if (!lock) {
+    return std::unexpected(lock.error());
+  }
+  return m_storage->remove_all(layout::upload_dir(repo, id));
+}
+
+}  // namespace regd
