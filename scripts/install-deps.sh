@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(
   cmake ninja-build g++ pkg-config
-  libssl-dev nlohmann-json3-dev libcli11-dev libboost-dev libarchive-dev libcrypt-dev
+  libssl-dev nlohmann-json3-dev libcli11-dev libboost-dev libarchive-dev zlib1g-dev libcrypt-dev
   libsystemd-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   clang-format
@@ -13,12 +13,19 @@ build_pkgs=(
 test_pkgs=(
   curl jq skopeo umoci podman mandoc bash-completion zsh fish
   docker-registry nginx haproxy uidmap
+  glusterfs-server glusterfs-client  # tests/scale/gluster_test.sh: loopback volume, FUSE mounts
 )
 
+bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3)
+
+# --build-only: just what building needs; --bench: what bench/compare.sh needs; default: all
+# that building and every test need.
 want=("${build_pkgs[@]}")
-if [ "${1:-}" != "--build-only" ]; then
-  want+=("${test_pkgs[@]}")
-fi
+case "${1:-}" in
+  --build-only) ;;
+  --bench) want+=("${bench_pkgs[@]}") ;;
+  *) want+=("${test_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

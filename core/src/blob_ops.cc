@@ -110,11 +110,16 @@ Result<BlobInfo> RegistryImpl::mount_blob(std::string_view repo, const Digest& d
       return fail(Errc::blob_unknown, "blob " + digest.str() + " in " + std::string(*from));
     }
   }
-  auto size = blob_size(digest);
-  if (!size) {
+  if (auto size = blob_size(digest); !size) {
     return std::unexpected(size.error());
   }
+  // Link, then check again: the check that counts comes after GC can see the fresh link.
   REGD_TRY(ensure_link(layout::layer_link(repo, digest), digest));
+  auto size = blob_size(digest);
+  if (!size) {
+    (void)m_storage->remove_all(layout::layer_dir(repo, digest));
+    return std::unexpected(size.error());
+  }
   return BlobInfo{digest, *size};
 }
 
@@ -126,7 +131,14 @@ Result<std::unique_ptr<BlobWriter>> RegistryImpl::put_blob(std::string_view repo
   }
   std::string link = layout::layer_link(repo, digest);
   if (*present) {
+    // Link, then check again (see mount_blob); data gone meanwhile is simply written anew.
     REGD_TRY(ensure_link(link, digest));
+    present = exists(layout::blob_data(digest));
+    if (!present) {
+      return std::unexpected(present.error());
+    }
+  }
+  if (*present) {
     return nullptr;
   }
   auto file = m_storage->create(layout::blob_data(digest));

@@ -73,7 +73,7 @@ Status RegistryImpl::check_references(std::string_view repo, const ParsedManifes
     }
   }
   for (const Descriptor& child : parsed.manifests) {
-    auto present = exists(layout::revision_link(repo, child.digest));
+    auto present = refresh_link(layout::revision_link(repo, child.digest));
     if (!present) {
       return std::unexpected(present.error());
     }
@@ -86,6 +86,14 @@ Status RegistryImpl::check_references(std::string_view repo, const ParsedManifes
 
 Status RegistryImpl::store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
                                     const ParsedManifest& parsed) {
+  // The referrers entry goes before the revision link: readers ignore entries without one.
+  if (parsed.subject) {
+    REGD_TRY(write_link(layout::referrer_link(repo, parsed.subject->digest, digest), digest));
+  }
+  // Revision link first, data second: the data is checked (and written if missing) only once GC
+  // can see the fresh link, so a concurrent sweep never deletes what this PUT acknowledges.
+  // Until the data exists a revision link reads as manifest_unknown.
+  REGD_TRY(write_link(layout::revision_link(repo, digest), digest));
   auto present = exists(layout::blob_data(digest));
   if (!present) {
     return std::unexpected(present.error());
@@ -93,11 +101,7 @@ Status RegistryImpl::store_manifest(std::string_view repo, const Digest& digest,
   if (!*present) {
     REGD_TRY(m_storage->write_file(layout::blob_data(digest), content));
   }
-  // The referrers entry goes before the revision link: readers ignore entries without one.
-  if (parsed.subject) {
-    REGD_TRY(write_link(layout::referrer_link(repo, parsed.subject->digest, digest), digest));
-  }
-  return write_link(layout::revision_link(repo, digest), digest);
+  return {};
 }
 
 Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,

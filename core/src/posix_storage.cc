@@ -1,6 +1,5 @@
 #include <cerrno>
 #include <memory>
-#include <random>
 #include <string>
 
 #include <dirent.h>

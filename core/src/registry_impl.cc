@@ -131,7 +131,7 @@ Status RegistryImpl::require_repo(std::string_view repo) {
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::name_unknown, "repository " + std::string(repo));
+    return fail(Errc::name_unknown, "repository " + std::string(repo) + " not found");
   }
   return {};
 }

@@ -141,13 +141,15 @@ Result<BlobInfo> RegistryImpl::finish_upload(std::string_view repo, std::string_
   if (Digest actual = hasher->digest(); actual != digest) {
     return fail(Errc::digest_invalid, upload_name(id) + ": content is " + actual.str() + ", not " + digest.str());
   }
+  // Link first, then look for existing data, move last: a GC that parks the data in its trash
+  // after this check sees the fresh link when it re-checks and puts it back (docs/gc.md); until
+  // the move succeeds the session stays complete and retryable, and a link without data is
+  // invisible (stat_blob checks both).
+  REGD_TRY(ensure_link(layout::layer_link(repo, digest), digest));
   auto present = exists(layout::blob_data(digest));
   if (!present) {
     return std::unexpected(present.error());
   }
-  // Link first, move last: until the move succeeds the session stays complete and retryable,
-  // and a link without data is invisible (stat_blob checks both).
-  REGD_TRY(ensure_link(layout::layer_link(repo, digest), digest));
   if (!*present) {
     auto moved = m_storage->rename(layout::upload_data(repo, id), layout::blob_data(digest));
     if (!moved && !(moved.error().code == Errc::not_found && *size == 0)) {

@@ -159,6 +159,21 @@ TEST_F(BlobOps, StatRefreshesAnOldLinkOnly) {
   EXPECT_GT(fs::last_write_time(link), old + std::chrono::hours(1));
 }
 
+TEST_F(BlobOps, PutAndMountOfStoredDataRefreshAnOldLink) {
+  auto digest = push_blob(*m_registry, "r", "kept alive");
+  ASSERT_OK(digest);
+  fs::path link = repo_path("r") / "_layers/sha256" / digest->hex() / "link";
+  auto old = fs::last_write_time(link) - std::chrono::hours(2);
+  fs::last_write_time(link, old);
+  auto writer = m_registry->put_blob("r", *digest);
+  ASSERT_OK(writer);
+  EXPECT_EQ(*writer, nullptr);
+  EXPECT_GT(fs::last_write_time(link), old + std::chrono::hours(1));
+  fs::last_write_time(link, old);
+  ASSERT_OK(m_registry->mount_blob("r", *digest, "r"));
+  EXPECT_GT(fs::last_write_time(link), old + std::chrono::hours(1));
+}
+
 TEST_F(BlobOps, DeleteBlobRemovesTheLinkButKeepsTheData) {
   auto digest = push_blob(*m_registry, "r", "doomed");
   ASSERT_OK(digest);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -152,6 +153,36 @@ TEST_F(Listing, CatalogPagesThroughManyNestedRepositories) {
   for (size_t n : {1u, 2u, 5u, 7u, 100u}) {
     EXPECT_EQ(page_through([&](size_t k, std::string last) { return m_registry->list_repositories(k, last); }, n),
               expected);
+  }
+}
+
+TEST_F(Listing, CatalogMatchesABruteForceSortForAnyLast) {
+  const std::vector<std::string> parts = {"a", "a-b", "a.b", "a_b", "a__b", "a0", "b", "ab"};
+  std::mt19937 random(7);
+  std::set<std::string> names;
+  for (int i = 0; i < 60; ++i) {
+    std::string name = parts[random() % parts.size()];
+    for (size_t depth = random() % 3; depth > 0; --depth) {
+      name += "/" + parts[random() % parts.size()];
+    }
+    names.insert(name);
+  }
+  for (const std::string& name : names) {
+    make_repo(name);
+  }
+  std::vector<std::string> lasts = {"", "a", "a-", "a/", "a/a/", "a0/", "a_b/z", "b/", "zz"};
+  lasts.insert(lasts.end(), names.begin(), names.end());
+  for (const std::string& last : lasts) {
+    for (size_t n : {1u, 3u, 1000u}) {
+      std::vector<std::string> expected;
+      for (auto it = names.upper_bound(last); it != names.end() && expected.size() < n; ++it) {
+        expected.push_back(*it);
+      }
+      auto page = m_registry->list_repositories(n, last);
+      ASSERT_OK(page);
+      EXPECT_EQ(page->items, expected) << "last=" << last << " n=" << n;
+      EXPECT_EQ(page->more, std::distance(names.upper_bound(last), names.end()) > static_cast<long>(n));
+    }
   }
 }
 

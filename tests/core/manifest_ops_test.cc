@@ -151,6 +151,18 @@ TEST_F(ManifestOps, KeepsTheDockerMediaType) {
   EXPECT_EQ(manifest->media_type, media_type::docker_manifest);
 }
 
+TEST_F(ManifestOps, ServesASchema1ManifestRegistry2Stored) {
+  std::string content = R"({"schemaVersion":1,"name":"r","tag":"old","fsLayers":[],"signatures":[]})";
+  Digest digest = digest_of(content);
+  write_disk(blob_path(digest), content);
+  write_disk(repo_path("r") / "_manifests/revisions/sha256" / digest.hex() / "link", digest.str());
+  write_disk(repo_path("r") / "_manifests/tags/old/current/link", digest.str());
+  auto manifest = m_registry->get_manifest("r", "old");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(manifest->content, content);
+  EXPECT_EQ(manifest->media_type, "application/vnd.docker.distribution.manifest.v1+prettyjws");
+}
+
 TEST_F(ManifestOps, GetTellsAnUnknownRepositoryFromAnUnknownManifest) {
   EXPECT_ERRC(m_registry->get_manifest("nowhere", "latest"), Errc::name_unknown);
   EXPECT_ERRC(m_registry->get_manifest("nowhere", digest_of("x").str()), Errc::name_unknown);

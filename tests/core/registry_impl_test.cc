@@ -1,3 +1,6 @@
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "regd/manifest.h"
@@ -95,6 +98,27 @@ TEST_F(RegistryImplTest, InstancesOverOneRootSeeEachOthersWrites) {
   EXPECT_EQ(seen->digest, *digest);
   ASSERT_OK(writer->delete_tag("shared", "v1"));
   EXPECT_ERRC(m_registry->get_manifest("shared", "v1"), Errc::manifest_unknown);
+}
+
+TEST_F(RegistryImplTest, OneRegistryServesManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int process = 0; process < k_processes; ++process) {
+    threads.emplace_back([&, process] {
+      for (int round = 0; round < 4; ++round) {
+        if (!stress_round(*m_registry, process, round)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  expect_blobs_intact(v2() / "blobs");
+  expect_complete_image(*m_registry, "stress", "latest");
+  expect_complete_image(*m_registry, "stress", "moving");
 }
 
 TEST_F(RegistryImplTest, ManyProcessesPushIntoOneRoot) {

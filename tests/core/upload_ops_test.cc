@@ -161,6 +161,26 @@ TEST_F(UploadOps, ProcessesShareOneSession) {
   EXPECT_FALSE(fs::exists(session(id)));
 }
 
+TEST_F(UploadOps, ConcurrentFinishesStoreTheBlobOnce) {
+  std::string id = start();
+  ASSERT_OK(append(*m_registry, id, 0, "raced"));
+  fs::path root = m_dir.path();
+  std::vector<pid_t> children;
+  for (int i = 0; i < 3; ++i) {
+    children.push_back(spawn([&] {
+      auto info = make_registry(open_storage(root))->finish_upload("r", id, digest_of("raced"));
+      // The winner stores it; a loser finds the session busy or gone, never a wrong blob.
+      return info || info.error().code == Errc::conflict || info.error().code == Errc::upload_unknown;
+    }));
+  }
+  for (pid_t child : children) {
+    EXPECT_TRUE(wait_child(child));
+  }
+  EXPECT_EQ(read_disk(blob_path(digest_of("raced"))), "raced");
+  ASSERT_OK(m_registry->stat_blob("r", digest_of("raced")));
+  EXPECT_FALSE(fs::exists(session(id)));
+}
+
 TEST_F(UploadOps, FailedRenameKeepsTheSessionUsable) {
   auto faulty = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
   auto registry = make_registry(faulty);
