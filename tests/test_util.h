@@ -1,39 +1,38 @@
 // Helpers shared by every C++ test: ASSERT_OK, a private temp directory per test, free ports.
 #pragma once
 
+#include <filesystem>
+#include <random>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <filesystem>
-#include <random>
-#include <string>
 
 #include "regd/error.h"
 
 namespace regd::testing {
 
 // Prints the error of a failed Result.
-#define ASSERT_OK(expr)                                                                                    \
-  do {                                                                                                     \
-    const auto& regd_result_ = (expr);                                                                     \
-    ASSERT_TRUE(regd_result_.has_value()) << #expr << ": " << ::regd::errc_name(regd_result_.error().code) \
-                                          << ": " << regd_result_.error().message;                        \
+#define ASSERT_OK(expr)                                                                                           \
+  do {                                                                                                            \
+    const auto& regd_result_ = (expr);                                                                            \
+    ASSERT_TRUE(regd_result_.has_value())                                                                         \
+        << #expr << ": " << ::regd::errc_name(regd_result_.error().code) << ": " << regd_result_.error().message; \
   } while (false)
-#define EXPECT_OK(expr)                                                                                    \
-  do {                                                                                                     \
-    const auto& regd_result_ = (expr);                                                                     \
-    EXPECT_TRUE(regd_result_.has_value()) << #expr << ": " << ::regd::errc_name(regd_result_.error().code) \
-                                          << ": " << regd_result_.error().message;                        \
+#define EXPECT_OK(expr)                                                                                           \
+  do {                                                                                                            \
+    const auto& regd_result_ = (expr);                                                                            \
+    EXPECT_TRUE(regd_result_.has_value())                                                                         \
+        << #expr << ": " << ::regd::errc_name(regd_result_.error().code) << ": " << regd_result_.error().message; \
   } while (false)
 // Expects a failed Result with the given Errc.
-#define EXPECT_ERRC(expr, errc)                                                   \
-  do {                                                                            \
-    const auto& regd_result_ = (expr);                                            \
-    ASSERT_FALSE(regd_result_.has_value()) << #expr << " succeeded unexpectedly"; \
-    EXPECT_EQ(::regd::errc_name(regd_result_.error().code), ::regd::errc_name(errc)) \
-        << regd_result_.error().message;                                          \
+#define EXPECT_ERRC(expr, errc)                                                                                       \
+  do {                                                                                                                \
+    const auto& regd_result_ = (expr);                                                                                \
+    ASSERT_FALSE(regd_result_.has_value()) << #expr << " succeeded unexpectedly";                                     \
+    EXPECT_EQ(::regd::errc_name(regd_result_.error().code), ::regd::errc_name(errc)) << regd_result_.error().message; \
   } while (false)
 
 // A fresh directory under TMPDIR, removed with its contents when the object dies.
