@@ -1,0 +1,64 @@
+#!/bin/bash
+# Interop with real tools: layouts made by skopeo and umoci are pushed with regctl; a layout
+# pulled by regctl is read by skopeo and umoci; and, when regd is built, skopeo pulls what
+# regctl pushed through regd, byte for byte.
+# Usage: interop_test.sh REGCTL [REGD]
+source "$(dirname "$0")/lib.sh"
+REGCTL=$1
+REGD=${2:-}
+setup_work
+cd "$WORK"
+
+# skopeo copies a hand-made layout; regctl pushes the copy
+img=$(make_layout hand v1)
+skopeo copy -q oci:hand:v1 oci:sk:v1 >/dev/null
+"$REGCTL" -q push oci:sk:v1 team/app:v1 >/dev/null
+[[ $("$REGCTL" inspect --json team/app:v1 | jq -r .digest) == "$img" ]] || fail "skopeo layout pushed"
+pass "push a layout written by skopeo"
+
+# umoci builds an image; regctl pushes it
+umoci init --layout um
+umoci new --image um:base
+mkdir -p payload && echo hello >payload/hello
+umoci insert --rootless --image um:base payload/hello /hello
+um_digest=$(jq -r '.manifests[0].digest' um/index.json)
+"$REGCTL" -q push oci:um:base team/umoci >/dev/null
+[[ $("$REGCTL" inspect --json team/umoci:base | jq -r .digest) == "$um_digest" ]] || fail "umoci image pushed"
+pass "push a layout written by umoci"
+
+# regctl pulls; skopeo and umoci read the result
+"$REGCTL" -q pull team/app:v1 oci:out:v1 >/dev/null
+"$REGCTL" -q pull team/umoci:base oci:out:base >/dev/null
+[[ $(skopeo inspect oci:out:v1 | jq -r .Digest) == "$img" ]] || fail "skopeo inspect oci:out:v1"
+[[ $(umoci ls --layout out | sort | tr '\n' ' ') == "base v1 " ]] || fail "umoci ls: $(umoci ls --layout out)"
+umoci stat --image out:base | grep -q "umoci insert" || fail "umoci stat"
+skopeo copy -q oci:out:v1 oci:back:v1 >/dev/null
+same_blobs back hand
+pass "skopeo and umoci read what regctl pulled"
+
+if [[ -z $REGD || ! -x $REGD ]]; then
+  echo "skip: regd not built"
+  exit 0
+fi
+# regd serves the tree regctl wrote; skopeo pulls through it
+port=0
+for _ in $(seq 20); do
+  p=$((20000 + RANDOM % 40000))
+  (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { port=$p; break; }
+done
+[[ $port != 0 ]] || fail "no free port"
+"$REGD" --root "$REGCTL_ROOT" --listen "127.0.0.1:$port" >regd.log 2>&1 &
+regd_pid=$!
+trap 'kill $regd_pid 2>/dev/null; wait $regd_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$port/v2/" >/dev/null || { cat regd.log >&2; fail "regd did not start"; }
+skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$port/team/app:v1" oci:viaregd:v1 >/dev/null
+[[ $(skopeo inspect oci:viaregd:v1 | jq -r .Digest) == "$img" ]] || fail "digest through regd"
+same_blobs viaregd hand
+skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$port/team/umoci:base" oci:viaregd:base >/dev/null
+[[ $(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="base") | .digest' \
+  viaregd/index.json) == "$um_digest" ]] || fail "umoci image through regd"
+pass "skopeo pulls through regd what regctl pushed"
