@@ -1,0 +1,47 @@
+// regd's settings, from command-line flags, a TOML/INI file (--config) and REGD_* environment
+// variables. Precedence (CLI11's): command line, then config file, then environment, then defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "regd/error.h"
+
+namespace CLI {
+class App;
+}
+
+namespace regd::daemon {
+
+struct Config {
+  std::string root = "./data";
+  std::string listen = "127.0.0.1:5000";
+  unsigned threads = 0;  // 0: one per hardware core
+  bool read_only = false;
+  std::string log_format = "json";  // json | text
+  bool access_log = true;
+  uint64_t max_manifest_size = 4 * 1024 * 1024;
+  uint64_t max_upload_size = 0;  // largest body of one upload request; 0: no limit
+  uint32_t max_header_size = 64 * 1024;
+  double header_timeout = 30;  // seconds to receive a request header, once its first byte came
+  double idle_timeout = 120;   // seconds a keep-alive connection may wait for the next request
+  double body_timeout = 60;    // seconds without progress while reading a body or sending one
+  double drain_delay = 0;      // seconds to keep serving (readyz 503) after SIGTERM
+  double drain_timeout = 30;   // seconds in-flight requests may take after accepting stopped
+};
+
+// Binds every Config field to a flag with a REGD_* environment variable, and --config.
+void add_config_options(CLI::App& app, Config& config);
+
+// Checks values CLI11 cannot (log format, listen syntax). Errors: invalid_argument.
+[[nodiscard]] Status validate_config(const Config& config);
+
+struct ListenAddress {
+  std::string host;  // numeric address or host name; empty: every address
+  uint16_t port = 0;
+};
+
+// "HOST:PORT", "[V6]:PORT" or ":PORT". Errors: invalid_argument.
+[[nodiscard]] Result<ListenAddress> parse_listen(std::string_view text);
+
+}  // namespace regd::daemon

@@ -1,0 +1,89 @@
+// The daemon's view of one HTTP exchange, independent of the HTTP engine: route handlers see a
+// Request and produce a Response (or a BodySink that consumes the request body first). Only
+// session.cc knows Beast; handlers stay plain synchronous functions that are easy to test.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regd/error.h"
+#include "regd/storage.h"
+
+namespace regd::daemon {
+
+enum class Method { get, head, post, put, patch, del, other };
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct Request {
+  Method method = Method::other;
+  std::string method_name;  // as sent, for logs
+  std::string target;       // raw request target, e.g. "/v2/a/tags/list?n=2"
+  std::string path;         // target up to '?', not percent-decoded
+  std::string query;        // target after '?', raw
+  std::vector<Header> headers;
+  std::optional<uint64_t> content_length;
+  bool chunked = false;
+  std::string request_id;
+
+  // Value of the first header called `name` (case-insensitive); empty when absent.
+  std::string_view header(std::string_view name) const;
+  bool has_body() const { return chunked || content_length.value_or(0) > 0; }
+};
+
+struct Response {
+  unsigned status = 200;
+  std::vector<Header> headers;
+  // A small in-memory body (JSON, manifests). For HEAD the session sends no body but keeps an
+  // explicit Content-Length header set by the handler.
+  std::string body;
+  // Blob content, sent with sendfile: `file_length` bytes from `file_offset`.
+  std::unique_ptr<ReadFile> file;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;
+  // Close the connection after this response.
+  bool close = false;
+
+  // Replaces every header called `name`.
+  void set(std::string_view name, std::string value);
+  // Adds a header (repeatable ones such as Link).
+  void add(std::string_view name, std::string value);
+  // Value of header `name`, or nullptr.
+  const std::string* find(std::string_view name) const;
+};
+
+// Consumes a request body chunk by chunk (the session reads it in >= 1 MiB pieces and never
+// holds more). Exactly one of finish() or on_error() ends its life.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Errors end the request: the session then calls on_error() and stops reading.
+  [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  // The whole body was written; commits and builds the response.
+  virtual Response finish() = 0;
+  // The response for a failed write() or an over-limit body.
+  virtual Response on_error(const Error& error) = 0;
+};
+
+// What a handler returns: a response now, or a sink for the body first.
+struct Outcome {
+  Response response;
+  std::unique_ptr<BodySink> sink;
+  // Largest body the sink accepts; a longer body fails with too_large (413).
+  uint64_t body_limit = std::numeric_limits<uint64_t>::max();
+
+  Outcome() = default;
+  Outcome(Response r) : response(std::move(r)) {}  // NOLINT: implicit on purpose
+  Outcome(std::unique_ptr<BodySink> s, uint64_t limit) : sink(std::move(s)), body_limit(limit) {}
+};
+
+}  // namespace regd::daemon

@@ -1,0 +1,149 @@
+// GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> (a tag or a digest).
+#include "error_table.h"
+#include "http_util.h"
+#include "regd/reference.h"
+#include "routes.h"
+
+namespace regd::daemon {
+namespace {
+
+bool is_digest_reference(std::string_view reference) {
+  return reference.find(':') != std::string_view::npos;
+}
+
+// The media type without parameters ("application/json; charset=utf-8" -> "application/json").
+std::string bare_media_type(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') {
+    type.remove_suffix(1);
+  }
+  return std::string(type);
+}
+
+// The stored media type is returned as is: regd never converts between manifest formats, so
+// Accept only informs; a client that cannot read the type sees it in Content-Type.
+Response get_manifest(Context& ctx, const Request& request, const Route& route, bool head) {
+  auto manifest = ctx.registry.get_manifest(route.name, route.ref);
+  if (!manifest) {
+    return error_response(manifest.error(), Area::manifest);
+  }
+  Response r;
+  auto digest = manifest->digest.str();
+  r.set("Docker-Content-Digest", digest);
+  r.set("Content-Type", manifest->media_type);
+  r.set("ETag", "\"" + digest + "\"");
+  if (is_digest_reference(route.ref)) {
+    set_immutable(r, digest);
+  }
+  if (auto inm = request.header("If-None-Match"); !inm.empty() && etag_matches(inm, "\"" + digest + "\"")) {
+    r.status = 304;
+    return r;
+  }
+  if (head) {
+    r.set("Content-Length", std::to_string(manifest->content.size()));
+  } else {
+    r.body = std::move(manifest->content);
+  }
+  return r;
+}
+
+// Collects a manifest body (at most the configured limit) and stores it.
+class ManifestSink : public BodySink {
+ public:
+  ManifestSink(Context& ctx, const Request& request, const Route& route)
+      : m_ctx(ctx),
+        m_name(route.name),
+        m_reference(route.ref),
+        m_content_type(bare_media_type(request.header("Content-Type"))),
+        m_tags(query_values(request.query, "tag")) {}
+
+  Status write(std::span<const char> data) override {
+    if (m_content.size() + data.size() > m_ctx.config.max_manifest_size) {
+      return fail(Errc::too_large, "manifest larger than " + std::to_string(m_ctx.config.max_manifest_size) + " bytes");
+    }
+    m_content.append(data.data(), data.size());
+    return {};
+  }
+
+  Response finish() override {
+    auto put = m_ctx.registry.put_manifest(m_name, m_reference, m_content_type, m_content, m_tags);
+    if (!put) {
+      return error_response(put.error(), Area::manifest);
+    }
+    Response r;
+    r.status = 201;
+    r.set("Location", repo_path(m_name) + "/manifests/" + put->digest.str());
+    r.set("Docker-Content-Digest", put->digest.str());
+    if (put->subject) {
+      r.set("OCI-Subject", put->subject->str());
+    }
+    return r;
+  }
+
+  Response on_error(const Error& error) override { return error_response(error, Area::manifest); }
+
+ private:
+  Context& m_ctx;
+  std::string m_name;
+  std::string m_reference;
+  std::string m_content_type;
+  std::vector<std::string> m_tags;
+  std::string m_content;
+};
+
+// Checked before the body is read, so a bad reference costs no upload.
+Status validate_put_reference(std::string_view reference) {
+  if (is_digest_reference(reference)) {
+    auto digest = Digest::parse(reference);
+    if (!digest) {
+      return std::unexpected(digest.error());
+    }
+    return {};
+  }
+  return validate_tag(reference);
+}
+
+Response delete_manifest(Context& ctx, const Route& route) {
+  Status deleted;
+  if (is_digest_reference(route.ref)) {
+    auto digest = Digest::parse(route.ref);
+    if (!digest) {
+      return error_response(digest.error(), Area::manifest);
+    }
+    deleted = ctx.registry.delete_manifest(route.name, *digest);
+  } else {
+    deleted = ctx.registry.delete_tag(route.name, route.ref);
+  }
+  if (!deleted) {
+    return error_response(deleted.error(), Area::manifest);
+  }
+  Response r;
+  r.status = 202;
+  return r;
+}
+
+}  // namespace
+
+Outcome handle_manifest(Context& ctx, const Request& request, const Route& route) {
+  if (auto valid = validate_repository(route.name); !valid) {
+    return error_response(valid.error(), Area::manifest);
+  }
+  switch (request.method) {
+    case Method::get:
+      return get_manifest(ctx, request, route, false);
+    case Method::head:
+      return get_manifest(ctx, request, route, true);
+    case Method::put:
+      if (auto valid = validate_put_reference(route.ref); !valid) {
+        return error_response(valid.error(), Area::manifest);
+      }
+      return Outcome(std::make_unique<ManifestSink>(ctx, request, route), ctx.config.max_manifest_size);
+    case Method::del:
+      return delete_manifest(ctx, route);
+    default:
+      return method_not_allowed("GET, HEAD, PUT, DELETE");
+  }
+}
+
+}  // namespace regd::daemon

@@ -1,0 +1,286 @@
+// Blob uploads: POST /v2/<name>/blobs/uploads/ (start, single-POST ?digest=, ?mount=&from=) and
+// GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id>. Sessions live in storage only, so any
+// instance serves any request of an upload; Location headers are relative and carry no state.
+#include "error_table.h"
+#include "http_util.h"
+#include "log.h"
+#include "regd/reference.h"
+#include "routes.h"
+
+namespace regd::daemon {
+namespace {
+
+constexpr size_t k_max_upload_id = 128;
+
+bool valid_upload_id(std::string_view id) {
+  if (id.empty() || id.size() > k_max_upload_id) {
+    return false;
+  }
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string upload_location(std::string_view name, std::string_view id) {
+  return repo_path(name) + "/blobs/uploads/" + std::string(id);
+}
+
+// "0-<size-1>", and "0-0" for an empty session (as registry:2 answers).
+std::string range_value(uint64_t size) {
+  return "0-" + std::to_string(size == 0 ? 0 : size - 1);
+}
+
+void set_upload_headers(Response& r, std::string_view name, std::string_view id, uint64_t size) {
+  r.set("Location", upload_location(name, id));
+  r.set("Range", range_value(size));
+  r.set("Docker-Upload-UUID", std::string(id));
+}
+
+Response upload_response(unsigned status, std::string_view name, const UploadStatus& upload) {
+  Response r;
+  r.status = status;
+  set_upload_headers(r, name, upload.id, upload.size);
+  return r;
+}
+
+Response blob_created(std::string_view name, const Digest& digest) {
+  Response r;
+  r.status = 201;
+  r.set("Location", repo_path(name) + "/blobs/" + digest.str());
+  r.set("Docker-Content-Digest", digest.str());
+  return r;
+}
+
+// An upload error; range errors carry the session's current Range so the client can resume.
+Response upload_error(Context& ctx, const Error& error, std::string_view name, std::string_view id) {
+  auto r = error_response(error, Area::upload);
+  if (r.status == 416) {
+    if (auto status = ctx.registry.upload_status(name, id)) {
+      set_upload_headers(r, name, id, status->size);
+    }
+  }
+  return r;
+}
+
+// Streams a single-POST blob (digest known) into a BlobWriter.
+class BlobSink : public BodySink {
+ public:
+  BlobSink(std::unique_ptr<BlobWriter> writer, std::string name, Digest digest)
+      : m_writer(std::move(writer)), m_name(std::move(name)), m_digest(std::move(digest)) {}
+  Status write(std::span<const char> data) override { return m_writer->write(data); }
+  Response finish() override {
+    if (auto info = m_writer->commit(); !info) {
+      return error_response(info.error(), Area::upload);
+    }
+    return blob_created(m_name, m_digest);
+  }
+  Response on_error(const Error& error) override { return error_response(error, Area::upload); }
+
+ private:
+  std::unique_ptr<BlobWriter> m_writer;
+  std::string m_name;
+  Digest m_digest;
+};
+
+// Reads and drops the body of a single POST whose blob already exists.
+class DiscardSink : public BodySink {
+ public:
+  explicit DiscardSink(Response done) : m_done(std::move(done)) {}
+  Status write(std::span<const char>) override { return {}; }
+  Response finish() override { return std::move(m_done); }
+  Response on_error(const Error& error) override { return error_response(error, Area::upload); }
+
+ private:
+  Response m_done;
+};
+
+// Appends a PATCH/PUT body to a session; a PUT then finishes the upload with `digest`.
+class ChunkSink : public BodySink {
+ public:
+  ChunkSink(Context& ctx, std::unique_ptr<UploadWriter> writer, std::string name, std::string id,
+            std::optional<Digest> digest)
+      : m_ctx(ctx), m_writer(std::move(writer)), m_name(std::move(name)), m_id(std::move(id)), m_digest(digest) {}
+  Status write(std::span<const char> data) override { return m_writer->write(data); }
+  Response finish() override {
+    auto status = m_writer->close();
+    m_writer.reset();
+    if (!status) {
+      return upload_error(m_ctx, status.error(), m_name, m_id);
+    }
+    if (!m_digest) {
+      return upload_response(202, m_name, *status);
+    }
+    auto info = m_ctx.registry.finish_upload(m_name, m_id, *m_digest);
+    if (!info) {
+      return upload_error(m_ctx, info.error(), m_name, m_id);
+    }
+    return blob_created(m_name, info->digest);
+  }
+  Response on_error(const Error& error) override {
+    m_writer.reset();  // cuts the session back to where this chunk started
+    return upload_error(m_ctx, error, m_name, m_id);
+  }
+
+ private:
+  Context& m_ctx;
+  std::unique_ptr<UploadWriter> m_writer;
+  std::string m_name;
+  std::string m_id;
+  std::optional<Digest> m_digest;
+};
+
+uint64_t upload_limit(const Context& ctx) {
+  return ctx.config.max_upload_size == 0 ? std::numeric_limits<uint64_t>::max() : ctx.config.max_upload_size;
+}
+
+// Tries ?mount=<digest>[&from=<repo>]; nullopt means "fall back to a new upload" (spec).
+std::optional<Response> try_mount(Context& ctx, const Request& request, const std::string& name) {
+  auto mount = query_value(request.query, "mount");
+  if (!mount) {
+    return std::nullopt;
+  }
+  auto digest = Digest::parse(*mount);
+  if (!digest) {
+    return std::nullopt;
+  }
+  auto from = query_value(request.query, "from");
+  if (from && !validate_repository(*from)) {
+    return std::nullopt;
+  }
+  auto info = ctx.registry.mount_blob(name, *digest, from ? std::optional<std::string_view>(*from) : std::nullopt);
+  if (info) {
+    return blob_created(name, *digest);
+  }
+  if (info.error().code == Errc::io_error || info.error().code == Errc::no_space) {
+    return error_response(info.error(), Area::upload);
+  }
+  return std::nullopt;
+}
+
+Outcome single_post(Context& ctx, const std::string& name, const std::string& digest_text) {
+  auto digest = Digest::parse(digest_text);
+  if (!digest) {
+    return error_response(digest.error(), Area::upload);
+  }
+  auto writer = ctx.registry.put_blob(name, *digest);
+  if (!writer) {
+    return error_response(writer.error(), Area::upload);
+  }
+  if (!*writer) {
+    return Outcome(std::make_unique<DiscardSink>(blob_created(name, *digest)), upload_limit(ctx));
+  }
+  return Outcome(std::make_unique<BlobSink>(std::move(*writer), name, *digest), upload_limit(ctx));
+}
+
+// The offset a chunk claims (Content-Range), checked against its Content-Length.
+Result<std::optional<uint64_t>> chunk_offset(const Request& request) {
+  auto header = request.header("Content-Range");
+  if (header.empty()) {
+    return std::nullopt;
+  }
+  auto range = parse_content_range(header);
+  if (!range) {
+    return std::unexpected(range.error());
+  }
+  if (request.content_length && *request.content_length != range->last - range->first + 1) {
+    return fail(Errc::range_invalid, "Content-Range " + std::string(header) + " does not match Content-Length");
+  }
+  return range->first;
+}
+
+Outcome append(Context& ctx, const Request& request, const Route& route, std::optional<Digest> digest) {
+  auto offset = chunk_offset(request);
+  if (!offset) {
+    return upload_error(ctx, offset.error(), route.name, route.ref);
+  }
+  auto writer = ctx.registry.append_upload(route.name, route.ref, *offset);
+  if (!writer) {
+    return upload_error(ctx, writer.error(), route.name, route.ref);
+  }
+  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), route.name, route.ref, std::move(digest)),
+                 upload_limit(ctx));
+}
+
+Outcome put_upload(Context& ctx, const Request& request, const Route& route) {
+  auto digest_text = query_value(request.query, "digest");
+  if (!digest_text) {
+    return error_response(400, "DIGEST_INVALID", "the digest parameter is required to finish an upload");
+  }
+  auto digest = Digest::parse(*digest_text);
+  if (!digest) {
+    return error_response(digest.error(), Area::upload);
+  }
+  if (request.has_body()) {
+    return append(ctx, request, route, *digest);
+  }
+  auto info = ctx.registry.finish_upload(route.name, route.ref, *digest);
+  if (!info) {
+    return upload_error(ctx, info.error(), route.name, route.ref);
+  }
+  return blob_created(route.name, info->digest);
+}
+
+Response status_or_cancel(Context& ctx, const Request& request, const Route& route) {
+  if (request.method == Method::del) {
+    if (auto cancelled = ctx.registry.cancel_upload(route.name, route.ref); !cancelled) {
+      return error_response(cancelled.error(), Area::upload);
+    }
+    Response r;
+    r.status = 204;
+    return r;
+  }
+  auto status = ctx.registry.upload_status(route.name, route.ref);
+  if (!status) {
+    return error_response(status.error(), Area::upload);
+  }
+  return upload_response(204, route.name, *status);
+}
+
+}  // namespace
+
+Outcome handle_upload_start(Context& ctx, const Request& request, const Route& route) {
+  if (request.method != Method::post) {
+    return method_not_allowed("POST");
+  }
+  if (auto valid = validate_repository(route.name); !valid) {
+    return error_response(valid.error(), Area::upload);
+  }
+  if (auto mounted = try_mount(ctx, request, route.name)) {
+    return std::move(*mounted);
+  }
+  if (auto digest = query_value(request.query, "digest")) {
+    return single_post(ctx, route.name, *digest);
+  }
+  auto upload = ctx.registry.start_upload(route.name);
+  if (!upload) {
+    return error_response(upload.error(), Area::upload);
+  }
+  return upload_response(202, route.name, *upload);
+}
+
+Outcome handle_upload(Context& ctx, const Request& request, const Route& route) {
+  if (auto valid = validate_repository(route.name); !valid) {
+    return error_response(valid.error(), Area::upload);
+  }
+  if (!valid_upload_id(route.ref)) {
+    return error_response(404, "BLOB_UPLOAD_UNKNOWN", "no upload session " + route.ref);
+  }
+  switch (request.method) {
+    case Method::get:
+    case Method::head:
+    case Method::del:
+      return status_or_cancel(ctx, request, route);
+    case Method::patch:
+      return append(ctx, request, route, std::nullopt);
+    case Method::put:
+      return put_upload(ctx, request, route);
+    default:
+      return method_not_allowed("GET, PATCH, PUT, DELETE");
+  }
+}
+
+}  // namespace regd::daemon

@@ -1,0 +1,173 @@
+#include "server.h"
+
+#include <csignal>
+#include <thread>
+#include <utility>  // before Asio (its awaitable header needs std::exchange)
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "log.h"
+#include "sd_notify.h"
+#include "session.h"
+
+namespace regd::daemon {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct Server::Impl {
+  explicit Impl(Context& c)
+      : ctx(c), control(asio::make_strand(io)), acceptor(control), signals(control, SIGINT, SIGTERM), timer(control) {}
+
+  void wait_signal();
+  void begin_drain(int signal);
+  void stop_accepting();
+  void poll_drain();
+  asio::awaitable<void> accept_loop();
+
+  Context& ctx;
+  asio::io_context io;
+  asio::strand<asio::io_context::executor_type> control;  // acceptor, signals and timer live here
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer timer;
+  ConnectionTracker tracker;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+void Server::Impl::wait_signal() {
+  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    if (ctx.state.draining) {
+      log(LogLevel::warn, "second signal, stopping now", {{"signal", signal}});
+      io.stop();
+      return;
+    }
+    begin_drain(signal);
+    wait_signal();
+  });
+}
+
+void Server::Impl::begin_drain(int signal) {
+  ctx.state.draining = true;
+  notify_stopping();
+  log(LogLevel::info, "draining", {{"signal", signal}, {"drain_delay_s", ctx.config.drain_delay}});
+  timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(ctx.config.drain_delay)));
+  timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      stop_accepting();
+    }
+  });
+}
+
+void Server::Impl::stop_accepting() {
+  ctx.state.closing = true;
+  boost::system::error_code ec;
+  acceptor.close(ec);
+  tracker.close_idle();
+  deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                    std::chrono::duration<double>(ctx.config.drain_timeout));
+  poll_drain();
+}
+
+// Waits (bounded by drain_timeout) for in-flight requests, polling: connections finish on
+// their own strands and there is no cheaper portable way to be woken by the last one.
+void Server::Impl::poll_drain() {
+  auto open = tracker.size();
+  if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (open > 0) {
+      log(LogLevel::warn, "drain timeout, closing connections", {{"open", open}});
+    }
+    log(LogLevel::info, "stopped");
+    io.stop();
+    return;
+  }
+  timer.expires_after(std::chrono::milliseconds(20));
+  timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      poll_drain();
+    }
+  });
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  while (acceptor.is_open()) {
+    tcp::socket socket(asio::make_strand(io));
+    boost::system::error_code ec;
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // EMFILE and friends: back off instead of spinning.
+      log(LogLevel::error, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(control, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    start_session(std::move(socket), ctx, tracker);
+  }
+}
+
+Server::Server(Context& ctx) : m_impl(std::make_unique<Impl>(ctx)) {}
+Server::~Server() = default;
+
+Status Server::listen(const ListenAddress& address) {
+  boost::system::error_code ec;
+  tcp::resolver resolver(m_impl->io);
+  auto host = address.host.empty() ? std::string("0.0.0.0") : address.host;
+  auto results = resolver.resolve(host, std::to_string(address.port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return fail(Errc::io_error, "cannot resolve " + host + ": " + ec.message());
+  }
+  auto endpoint = results.begin()->endpoint();
+  auto& acceptor = m_impl->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return fail(Errc::io_error, "cannot listen on " + host + ":" + std::to_string(address.port) + ": " + ec.message());
+  }
+  return {};
+}
+
+uint16_t Server::port() const {
+  boost::system::error_code ec;
+  return m_impl->acceptor.local_endpoint(ec).port();
+}
+
+int Server::run(unsigned threads) {
+  m_impl->wait_signal();
+  asio::co_spawn(m_impl->control, m_impl->accept_loop(), asio::detached);
+  notify_ready();
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < std::max(threads, 1u); ++i) {
+    pool.emplace_back([this] { m_impl->io.run(); });
+  }
+  m_impl->io.run();
+  for (auto& t : pool) {
+    t.join();
+  }
+  return 0;
+}
+
+}  // namespace regd::daemon

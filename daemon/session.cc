@@ -1,0 +1,459 @@
+#include "session.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <sys/sendfile.h>
+
+#include "error_table.h"
+#include "http_convert.h"
+#include "log.h"
+#include "router.h"
+
+namespace regd::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr size_t k_body_buffer = 1024 * 1024;            // one read of an upload, one disk write
+constexpr uint64_t k_discard_limit = 1024 * 1024;        // unwanted bodies up to this are read and dropped
+constexpr uint64_t k_linger_bytes = 4 * 1024 * 1024;     // read at most this after refusing a body
+constexpr auto k_linger_time = std::chrono::seconds(1);  // ... for at most this long
+constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::chrono::steady_clock::duration seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(beast::string_view(a.data(), a.size()), beast::string_view(b.data(), b.size()));
+}
+
+enum class BodyResult { ok, sink_error, broken };
+
+class Session {
+ public:
+  Session(std::shared_ptr<Connection> connection, Context& ctx) : m_conn(std::move(connection)), m_ctx(ctx) {
+    beast::error_code ec;
+    auto endpoint = m_conn->stream.socket().remote_endpoint(ec);
+    if (!ec) {
+      m_remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    }
+  }
+
+  asio::awaitable<void> run();
+
+ private:
+  asio::awaitable<bool> wait_for_request();
+  asio::awaitable<bool> serve(http::request_parser<http::empty_body>& parser);
+  asio::awaitable<Response> run_sink(http::request_parser<http::empty_body>& parser, const Request& request,
+                                     Outcome& outcome, bool& body_done, bool& broken);
+  asio::awaitable<BodyResult> read_body(http::request_parser<http::empty_body>& parser, const Request& request,
+                                        BodySink& sink, uint64_t limit, Error& error);
+  asio::awaitable<bool> fill_fixed(uint64_t& remaining, size_t& filled, size_t want);
+  asio::awaitable<bool> fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled);
+  asio::awaitable<bool> discard_body(uint64_t length);
+  asio::awaitable<bool> write_response(const Request& request, Response& response, unsigned version, bool keep_alive);
+  asio::awaitable<bool> send_file(ReadFile& file, uint64_t offset, uint64_t length);
+  asio::awaitable<bool> wait_writable();
+  asio::awaitable<void> answer_bad_request(unsigned status, std::string_view message);
+  asio::awaitable<void> close(bool linger);
+  void access_log(const Request& request, unsigned status, uint64_t bytes_in,
+                  std::chrono::steady_clock::time_point start);
+
+  beast::tcp_stream& stream() { return m_conn->stream; }
+  char* body_buffer() {
+    if (m_body.empty()) {
+      m_body.resize(k_body_buffer);
+    }
+    return m_body.data();
+  }
+
+  std::shared_ptr<Connection> m_conn;
+  Context& m_ctx;
+  beast::flat_buffer m_buffer;
+  std::vector<char> m_body;  // allocated by the first request with a body, reused after
+  std::string m_remote;
+  uint64_t m_bytes_out = 0;     // body bytes of the current response
+  bool m_body_unread = false;   // the connection closes with request bytes unread
+  bool m_body_started = false;  // the current request's body has been (partly) read
+};
+
+asio::awaitable<void> Session::run() {
+  while (co_await wait_for_request()) {
+    http::request_parser<http::empty_body> parser;
+    parser.header_limit(m_ctx.config.max_header_size);
+    // boost::none here would reject every body; "no limit" is the largest value instead.
+    parser.body_limit(std::numeric_limits<uint64_t>::max());
+    beast::error_code ec;
+    stream().expires_after(seconds(m_ctx.config.header_timeout));
+    co_await http::async_read_header(stream(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == http::error::header_limit) {
+      co_await answer_bad_request(431, "request header too large");
+      break;
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      co_await answer_bad_request(400, "malformed request: " + ec.message());
+      break;
+    }
+    if (ec) {
+      break;
+    }
+    if (!co_await serve(parser)) {
+      break;
+    }
+  }
+  co_await close(m_body_unread);
+}
+
+// Waits for the first byte of the next request, under the idle timeout; shutdown can cancel it.
+asio::awaitable<bool> Session::wait_for_request() {
+  if (m_buffer.size() > 0) {
+    co_return true;  // a pipelined request is already buffered
+  }
+  if (m_ctx.state.closing) {
+    co_return false;
+  }
+  m_conn->idle = true;
+  beast::error_code ec;
+  stream().expires_after(seconds(m_ctx.config.idle_timeout));
+  auto n = co_await stream().async_read_some(m_buffer.prepare(16 * 1024), asio::redirect_error(use_awaitable, ec));
+  m_conn->idle = false;
+  if (ec) {
+    co_return false;
+  }
+  m_buffer.commit(n);
+  co_return true;
+}
+
+asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& parser) {
+  auto start = std::chrono::steady_clock::now();
+  m_body_started = false;
+  Request request = to_request(parser);
+  bool client_keep_alive = parser.keep_alive();
+  unsigned version = parser.get().version();
+  m_ctx.state.metrics.request_started();
+  Outcome outcome;
+  try {
+    outcome = dispatch(m_ctx, request);
+  } catch (const std::exception& e) {
+    log(LogLevel::error, "handler failed", {{"request_id", request.request_id}, {"error", e.what()}});
+    outcome = Outcome(error_response(500, "UNKNOWN", "internal error"));
+  }
+  bool body_done = !request.has_body();
+  bool broken = false;
+  // No co_await inside ?: below: g++ 12 miscompiles it.
+  Response response;
+  if (outcome.sink) {
+    response = co_await run_sink(parser, request, outcome, body_done, broken);
+  } else {
+    response = std::move(outcome.response);
+  }
+  outcome.sink.reset();
+  uint64_t bytes_in = request.content_length.value_or(0);
+  if (broken) {
+    m_ctx.state.metrics.request_finished();
+    access_log(request, 499, 0, start);
+    co_return false;
+  }
+  if (!body_done) {
+    // Nobody wants this body: a small one is read and dropped to keep the connection; a large
+    // one is refused by closing the connection after the response, never buffered.
+    if (!m_body_started && !request.chunked && request.content_length.value_or(0) <= k_discard_limit) {
+      body_done = co_await discard_body(*request.content_length);
+    }
+    if (!body_done) {
+      response.close = true;
+      m_body_unread = true;
+    }
+  }
+  bool keep_alive = client_keep_alive && !response.close && !m_ctx.state.closing;
+  bool written = co_await write_response(request, response, version, keep_alive);
+  m_ctx.state.metrics.request_finished();
+  access_log(request, response.status, body_done ? bytes_in : 0, start);
+  co_return written&& keep_alive;
+}
+
+asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_body>& parser, const Request& request,
+                                            Outcome& outcome, bool& body_done, bool& broken) {
+  auto& sink = *outcome.sink;
+  if (request.content_length && *request.content_length > outcome.body_limit) {
+    co_return sink.on_error(Error{Errc::too_large, "request body of " + std::to_string(*request.content_length) +
+                                                       " bytes over the limit of " +
+                                                       std::to_string(outcome.body_limit)});
+  }
+  if (request.has_body() && iequals(request.header("Expect"), "100-continue")) {
+    beast::error_code ec;
+    stream().expires_after(seconds(m_ctx.config.body_timeout));
+    co_await asio::async_write(stream(), asio::buffer(k_continue), asio::redirect_error(use_awaitable, ec));
+  }
+  Error error{Errc::io_error, ""};
+  auto result = BodyResult::ok;
+  if (request.has_body()) {
+    result = co_await read_body(parser, request, sink, outcome.body_limit, error);
+  }
+  switch (result) {
+    case BodyResult::ok:
+      body_done = true;
+      co_return sink.finish();
+    case BodyResult::sink_error:
+      co_return sink.on_error(error);
+    case BodyResult::broken:
+      broken = true;
+      co_return Response{};
+  }
+  co_return Response{};
+}
+
+// Streams the body into `sink` in pieces of k_body_buffer bytes.
+asio::awaitable<BodyResult> Session::read_body(http::request_parser<http::empty_body>& parser, const Request& request,
+                                               BodySink& sink, uint64_t limit, Error& error) {
+  char* buf = body_buffer();
+  m_body_started = true;
+  uint64_t total = 0;
+  std::optional<http::request_parser<http::buffer_body>> chunked;
+  uint64_t remaining = request.content_length.value_or(0);
+  if (request.chunked) {
+    chunked.emplace(std::move(parser));
+    chunked->body_limit(std::numeric_limits<uint64_t>::max());
+  }
+  while (chunked ? !chunked->is_done() : remaining > 0) {
+    size_t filled = 0;
+    bool ok = false;
+    if (chunked) {
+      ok = co_await fill_chunked(*chunked, filled);
+    } else {
+      ok = co_await fill_fixed(remaining, filled, static_cast<size_t>(std::min<uint64_t>(remaining, k_body_buffer)));
+    }
+    if (!ok) {
+      co_return BodyResult::broken;
+    }
+    total += filled;
+    if (total > limit) {
+      error = Error{Errc::too_large, "request body over the limit of " + std::to_string(limit) + " bytes"};
+      co_return BodyResult::sink_error;
+    }
+    if (auto written = sink.write(std::span<const char>(buf, filled)); !written) {
+      error = written.error();
+      co_return BodyResult::sink_error;
+    }
+  }
+  co_return BodyResult::ok;
+}
+
+// Fills the body buffer with `want` bytes: first what the header read left over, then straight
+// from the socket (large reads, no copy through Beast's buffer).
+asio::awaitable<bool> Session::fill_fixed(uint64_t& remaining, size_t& filled, size_t want) {
+  char* buf = body_buffer();
+  size_t buffered = std::min(m_buffer.size(), want);
+  if (buffered > 0) {
+    std::memcpy(buf, m_buffer.data().data(), buffered);
+    m_buffer.consume(buffered);
+    filled = buffered;
+  }
+  while (filled < want) {
+    beast::error_code ec;
+    stream().expires_after(seconds(m_ctx.config.body_timeout));
+    auto n = co_await stream().async_read_some(asio::buffer(buf + filled, want - filled),
+                                               asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    filled += n;
+  }
+  remaining -= filled;
+  co_return true;
+}
+
+asio::awaitable<bool> Session::fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled) {
+  char* buf = body_buffer();
+  while (filled < k_body_buffer && !parser.is_done()) {
+    parser.get().body().data = buf + filled;
+    parser.get().body().size = k_body_buffer - filled;
+    beast::error_code ec;
+    stream().expires_after(seconds(m_ctx.config.body_timeout));
+    co_await http::async_read_some(stream(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec && ec != http::error::need_buffer) {
+      co_return false;
+    }
+    filled = k_body_buffer - parser.get().body().size;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Session::discard_body(uint64_t length) {
+  while (length > 0) {
+    size_t filled = 0;
+    if (!co_await fill_fixed(length, filled, static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)))) {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Session::write_response(const Request& request, Response& response, unsigned version,
+                                              bool keep_alive) {
+  bool bodiless = response.status == 204 || response.status == 304;
+  bool with_file = response.file && request.method != Method::head && !bodiless;
+  http::response<http::string_body> res;
+  to_beast(response, request, version, keep_alive, res);
+  m_bytes_out = with_file ? response.file_length : res.body().size();
+  beast::error_code ec;
+  stream().expires_after(seconds(m_ctx.config.body_timeout));
+  http::response_serializer<http::string_body> serializer{res};
+  if (with_file) {
+    co_await http::async_write_header(stream(), serializer, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    co_return co_await send_file(*response.file, response.file_offset, response.file_length);
+  }
+  co_await http::async_write(stream(), serializer, asio::redirect_error(use_awaitable, ec));
+  co_return !ec;
+}
+
+// Blob bytes go from the page cache to the socket with sendfile(2); other backends are copied.
+asio::awaitable<bool> Session::send_file(ReadFile& file, uint64_t offset, uint64_t length) {
+  stream().expires_never();
+  int fd = file.native_handle();
+  auto& socket = stream().socket();
+  if (fd < 0) {
+    char* buf = body_buffer();
+    while (length > 0) {
+      auto n = file.read_at(offset, std::span<char>(buf, std::min<uint64_t>(length, k_body_buffer)));
+      if (!n || *n == 0) {
+        co_return false;
+      }
+      beast::error_code ec;
+      stream().expires_after(seconds(m_ctx.config.body_timeout));
+      co_await asio::async_write(stream(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        co_return false;
+      }
+      offset += *n;
+      length -= *n;
+    }
+    co_return true;
+  }
+  socket.native_non_blocking(true);
+  while (length > 0) {
+    auto off = static_cast<off_t>(offset);
+    auto n = ::sendfile(socket.native_handle(), fd, &off, std::min<uint64_t>(length, 1u << 30));
+    if (n > 0) {
+      offset += static_cast<uint64_t>(n);
+      length -= static_cast<uint64_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await wait_writable()) {
+        co_return false;
+      }
+    } else {
+      co_return false;  // peer gone, or the file is shorter than it said (n == 0)
+    }
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Session::wait_writable() {
+  asio::steady_timer timer(stream().get_executor());
+  timer.expires_after(seconds(m_ctx.config.body_timeout));
+  timer.async_wait([conn = m_conn](beast::error_code ec) {
+    if (!ec) {
+      beast::error_code ignored;
+      conn->stream.socket().cancel(ignored);
+    }
+  });
+  beast::error_code ec;
+  co_await stream().socket().async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+  timer.cancel();
+  co_return !ec;
+}
+
+asio::awaitable<void> Session::answer_bad_request(unsigned status, std::string_view message) {
+  Request request;
+  request.request_id = new_request_id();
+  auto response = error_response(status, status == 431 ? "SIZE_INVALID" : "UNSUPPORTED", message);
+  m_body_unread = true;
+  co_await write_response(request, response, 11, false);
+  log(LogLevel::warn, "bad request", {{"remote", m_remote}, {"status", status}, {"error", message}});
+}
+
+// Half-closes, then (when a body was left unread) drains a little so the client reads the
+// response before the kernel answers its remaining bytes with a reset.
+asio::awaitable<void> Session::close(bool linger) {
+  beast::error_code ec;
+  stream().socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (linger && !ec) {
+    std::array<char, 64 * 1024> scratch;
+    uint64_t drained = 0;
+    auto deadline = std::chrono::steady_clock::now() + k_linger_time;
+    while (drained < k_linger_bytes && std::chrono::steady_clock::now() < deadline) {
+      stream().expires_at(deadline);
+      auto n = co_await stream().async_read_some(asio::buffer(scratch), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        break;
+      }
+      drained += n;
+    }
+  }
+  stream().socket().close(ec);
+}
+
+void Session::access_log(const Request& request, unsigned status, uint64_t bytes_in,
+                         std::chrono::steady_clock::time_point start) {
+  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  m_ctx.state.metrics.record(status, bytes_in, m_bytes_out, elapsed);
+  if (m_ctx.config.access_log) {
+    log(LogLevel::info, "request",
+        {{"request_id", request.request_id},
+         {"remote", m_remote},
+         {"method", request.method_name},
+         {"path", request.target},
+         {"status", status},
+         {"bytes_in", bytes_in},
+         {"bytes", m_bytes_out},
+         {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0}});
+  }
+  m_bytes_out = 0;
+}
+
+}  // namespace
+
+void start_session(tcp::socket socket, Context& ctx, ConnectionTracker& tracker) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);  // small responses on keep-alive crawl without it
+  auto connection = std::make_shared<Connection>(std::move(socket));
+  tracker.add(connection);
+  ctx.state.metrics.connection_opened();
+  auto session = std::make_shared<Session>(connection, ctx);
+  asio::co_spawn(
+      connection->stream.get_executor(), [session]() -> asio::awaitable<void> { co_await session->run(); },
+      [&ctx, &tracker, key = connection.get()](std::exception_ptr e) {
+        tracker.remove(key);
+        ctx.state.metrics.connection_closed();
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log(LogLevel::error, "connection failed", {{"error", ex.what()}});
+          }
+        }
+      });
+}
+
+}  // namespace regd::daemon

@@ -1,0 +1,163 @@
+// Base endpoints, error bodies, hostile paths and bodies nobody wants.
+#include "regd_process.h"
+
+namespace regd::testing {
+namespace {
+
+using Robustness = RegdTest;
+
+int status_of(const std::string& response) {
+  if (!response.starts_with("HTTP/1.1 ")) {
+    return -1;
+  }
+  return std::stoi(response.substr(9, 3));
+}
+
+TEST_F(Robustness, BaseEndpointAnswersWithTheApiVersion) {
+  auto c = client();
+  auto r = c.Get("/v2/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Docker-Distribution-API-Version"), "registry/2.0");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_FALSE(r->get_header_value("X-Request-Id").empty());
+}
+
+TEST_F(Robustness, HealthReadinessAndMetrics) {
+  auto c = client();
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  EXPECT_EQ(c.Get("/readyz")->status, 200);
+  // The probe leaves nothing behind.
+  EXPECT_TRUE(std::filesystem::is_empty(root() / "_regd" / "readyz"));
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("regd_http_requests_total{code=\"2xx\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("regd_connections_open"), std::string::npos);
+}
+
+TEST_F(Robustness, ClientRequestIdIsEchoed) {
+  auto c = client();
+  auto r = c.Get("/v2/", {{"X-Request-Id", "abc-123"}});
+  EXPECT_EQ(r->get_header_value("X-Request-Id"), "abc-123");
+  // The access log line is written just after the response: wait for it (bounded).
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    logged = regd().log().find("\"request_id\":\"abc-123\"") != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged) << regd().log();
+}
+
+TEST_F(Robustness, AccessLogLinesAreJson) {
+  auto c = client();
+  c.Get("/v2/");
+  std::stringstream lines(regd().log());
+  std::string line;
+  int requests = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    if (j["msg"] == "request") {
+      ++requests;
+      for (auto key : {"method", "path", "status", "bytes", "duration_ms", "request_id"}) {
+        EXPECT_TRUE(j.contains(key)) << key;
+      }
+    }
+  }
+  EXPECT_GE(requests, 1);
+}
+
+TEST_F(Robustness, UnknownRouteIsA404ErrorBody) {
+  auto c = client();
+  for (auto path : {"/", "/v1/", "/v2/a", "/v2/a/unknown/x", "/v2/a/tags/other"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_FALSE(error_code(r->body).empty()) << path;
+  }
+}
+
+TEST_F(Robustness, HostilePathsAre400Or404NeverServerErrors) {
+  auto digest = sha256_of("x");
+  std::vector<std::string> paths = {"/v2/../x/manifests/latest",
+                                    "/v2/%2e%2e/x/manifests/latest",
+                                    "/v2/a/../../etc/manifests/passwd",
+                                    "/v2/a/manifests/..%2f..%2fx",
+                                    "/v2/a/manifests/..",
+                                    "/v2/a//b/blobs/" + digest,
+                                    "/v2/A/tags/list",
+                                    "/v2/a/blobs/uploads/..",
+                                    "/v2/a/blobs/..%2F..%2Fdata",
+                                    "/v2/" + std::string(300, 'a') + "/tags/list",
+                                    "/v2/a/manifests/" + std::string(200, 't'),
+                                    "/v2/a/referrers/..",
+                                    "/v2/%00/tags/list",
+                                    "/v2/a/blobs/sha256:" + std::string(64, '.')};
+  for (const auto& path : paths) {
+    for (auto method : {"GET", "HEAD", "PUT", "DELETE", "PATCH"}) {
+      RawConnection conn(regd().port());
+      ASSERT_TRUE(conn.connected());
+      conn.send(std::string(method) + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+      auto status = status_of(conn.read_response(method == std::string("HEAD")));
+      EXPECT_TRUE(status == 400 || status == 404 || status == 405) << method << " " << path << " -> " << status;
+    }
+  }
+  // Nothing escaped the root.
+  EXPECT_FALSE(std::filesystem::exists(m_tmp.path() / "x"));
+  EXPECT_FALSE(std::filesystem::exists(m_tmp.path() / "etc"));
+}
+
+TEST_F(Robustness, MalformedRequestIs400AndClosed) {
+  RawConnection conn(regd().port());
+  conn.send("THIS IS NOT HTTP\r\n\r\n");
+  auto response = conn.read_all();
+  EXPECT_EQ(status_of(response), 400) << response;
+  EXPECT_TRUE(conn.closed_by_peer());
+}
+
+TEST_F(Robustness, OversizedHeaderIs431) {
+  RawConnection conn(regd().port());
+  conn.send("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100 * 1024, 'a') + "\r\n\r\n");
+  auto response = conn.read_all();
+  EXPECT_EQ(status_of(response), 431) << response.substr(0, 200);
+}
+
+TEST_F(Robustness, SmallUnwantedBodyKeepsTheConnection) {
+  RawConnection conn(regd().port());
+  conn.send("POST /v2/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(status_of(conn.read_response()), 404);
+  conn.send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(conn.read_response()), 200);
+}
+
+TEST_F(Robustness, LargeUnwantedBodyIsRefusedNotBuffered) {
+  long rss_before = regd().rss_kib();
+  RawConnection conn(regd().port());
+  ASSERT_TRUE(conn.send("POST /unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n"));
+  // Offer far more than regd may keep; it must stop reading and close instead.
+  std::string chunk(1024 * 1024, 'z');
+  size_t sent = 0;
+  for (int i = 0; i < 256 && conn.send(chunk); ++i) {
+    sent += chunk.size();
+  }
+  auto response = conn.read_all(64 * 1024);
+  EXPECT_EQ(status_of(response), 404) << response.substr(0, 200);
+  EXPECT_NE(response.find("Connection: close"), std::string::npos);
+  EXPECT_LT(sent, 256u * 1024 * 1024) << "regd kept reading the whole body";
+  long rss_after = regd().rss_kib();
+  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+  // The server is fine.
+  EXPECT_EQ(client().Get("/v2/")->status, 200);
+}
+
+TEST_F(Robustness, KeepAliveServesManyRequestsOnOneConnection) {
+  RawConnection conn(regd().port());
+  for (int i = 0; i < 50; ++i) {
+    conn.send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(status_of(conn.read_response()), 200) << i;
+  }
+}
+
+}  // namespace
+}  // namespace regd::testing
