@@ -3,8 +3,43 @@
 #include <CLI/CLI.hpp>
 
 #include "http_util.h"
+#include "regd/duration.h"
 
 namespace regd::daemon {
+
+namespace {
+
+void add_gc_options(CLI::App& app, Config& c) {
+  app.add_option("--gc-interval", c.gc_interval, "Run garbage collection this often (e.g. 6h; 0: never)")
+      ->envname("REGD_GC_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--gc-grace", c.gc_grace, "GC keeps everything younger than this")
+      ->envname("REGD_GC_GRACE")
+      ->capture_default_str();
+  app.add_flag("--gc-delete-untagged", c.gc_delete_untagged, "GC also removes manifests no tag reaches")
+      ->envname("REGD_GC_DELETE_UNTAGGED");
+  app.add_option("--upload-ttl", c.upload_ttl, "GC removes upload sessions older than this")
+      ->envname("REGD_UPLOAD_TTL")
+      ->capture_default_str();
+  app.add_option("--link-refresh", c.link_refresh, "Re-touch a blob link a write relies on when older than this")
+      ->envname("REGD_LINK_REFRESH")
+      ->capture_default_str();
+}
+
+Status validate_gc(const Config& c) {
+  for (const std::string* text : {&c.gc_interval, &c.gc_grace, &c.upload_ttl, &c.link_refresh}) {
+    if (auto parsed = parse_duration(*text); !parsed) {
+      return std::unexpected(parsed.error());
+    }
+  }
+  if (*parse_duration(c.gc_interval) != std::chrono::seconds(0) &&
+      *parse_duration(c.gc_grace) <= *parse_duration(c.link_refresh)) {
+    return fail(Errc::invalid_argument, "--gc-grace must be longer than --link-refresh (docs/gc.md)");
+  }
+  return {};
+}
+
+}  // namespace
 
 void add_config_options(CLI::App& app, Config& c) {
   app.set_config("--config", "", "Read options from this TOML/INI file (keys are the long flag names)");
@@ -42,6 +77,7 @@ void add_config_options(CLI::App& app, Config& c) {
   app.add_option("--drain-timeout", c.drain_timeout, "Seconds in-flight requests may take at shutdown")
       ->envname("REGD_DRAIN_TIMEOUT")
       ->capture_default_str();
+  add_gc_options(app, c);
 }
 
 Status validate_config(const Config& c) {
@@ -57,7 +93,7 @@ Status validate_config(const Config& c) {
   if (auto listen = parse_listen(c.listen); !listen) {
     return std::unexpected(listen.error());
   }
-  return {};
+  return validate_gc(c);
 }
 
 Result<ListenAddress> parse_listen(std::string_view text) {

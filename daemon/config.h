@@ -28,6 +28,12 @@ struct Config {
   double body_timeout = 60;    // seconds without progress while reading a body or sending one
   double drain_delay = 0;      // seconds to keep serving (readyz 503) after SIGTERM
   double drain_timeout = 30;   // seconds in-flight requests may take after accepting stopped
+  // Garbage collection (docs/gc.md); durations as regd::parse_duration reads them.
+  std::string gc_interval = "0";  // 0: no background GC in this instance
+  std::string gc_grace = "1h";
+  bool gc_delete_untagged = false;
+  std::string upload_ttl = "7d";
+  std::string link_refresh = "10m";  // writers re-touch links they rely on when older than this
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.

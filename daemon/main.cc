@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 
 #include "config.h"
+#include "gc_task.h"
 #include "log.h"
+#include "regd/duration.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
 #include "server.h"
@@ -15,6 +17,21 @@ namespace {
 
 using namespace regd;
 using namespace regd::daemon;
+
+// The background GC of --gc-interval; none on read-only instances or with an interval of 0.
+// Durations were checked by validate_config.
+std::unique_ptr<GcTask> start_gc(const Config& config, const std::shared_ptr<Storage>& storage) {
+  auto interval = *parse_duration(config.gc_interval);
+  if (interval.count() == 0 || config.read_only) {
+    return nullptr;
+  }
+  GcOptions options;
+  options.grace = *parse_duration(config.gc_grace);
+  options.upload_ttl = *parse_duration(config.upload_ttl);
+  options.delete_untagged = config.gc_delete_untagged;
+  log(LogLevel::info, "background gc", {{"interval", config.gc_interval}, {"grace", config.gc_grace}});
+  return std::make_unique<GcTask>(storage, options, interval);
+}
 
 int serve(const Config& config) {
   auto storage = make_posix_storage(config.root);
@@ -25,7 +42,9 @@ int serve(const Config& config) {
   std::shared_ptr<Storage> shared = std::move(*storage);
   RegistryOptions options;
   options.max_manifest_size = config.max_manifest_size;
+  options.refresh_after = *parse_duration(config.link_refresh);
   auto registry = make_registry(shared, options);
+  auto gc = start_gc(config, shared);
   ServerState state;
   Context ctx{*registry, *shared, config, state};
   Server server(ctx);

@@ -1,0 +1,97 @@
+# Helpers for the GC end-to-end scripts: sourced, never run. Servers listen on 127.0.0.1 only,
+# on free ports; everything is bounded in count and time; the work dir goes away on exit.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+PIDS=()
+setup_work() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/regd-gc.XXXXXX")
+  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_up() {  # URL
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$1/v2/" && return 0; sleep 0.1; done
+  fail "$1 did not come up"
+}
+
+# start_distribution ROOT PORT: Debian's docker-registry (registry:2) on ROOT; config in $WORK.
+start_distribution() {
+  cat >"$WORK/dist-$2.yml" <<YML
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $1
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:$2
+YML
+  docker-registry serve "$WORK/dist-$2.yml" >"$WORK/dist-$2.log" 2>&1 &
+  PIDS+=($!)
+  DIST_PID=$!
+  wait_up "http://127.0.0.1:$2"
+}
+
+# distribution_gc ROOT [flags]: registry:2's own garbage-collect; prints what it would delete.
+distribution_gc() {
+  local root=$1
+  shift
+  cat >"$WORK/dist-gc.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $root
+  delete:
+    enabled: true
+YML
+  docker-registry garbage-collect "$WORK/dist-gc.yml" "$@" 2>&1
+}
+
+# make_image LAYOUT TAG SHARED_FILE: an OCI image with a shared layer (from SHARED_FILE) and one
+# random 256 KiB layer of its own; prints its manifest digest.
+make_image() {
+  local out=$1 tag=$2 shared=$3 tmp dig size layers='[]' ids='[]' f
+  mkdir -p "$out/blobs/sha256"
+  [[ -f $out/oci-layout ]] || echo '{"imageLayoutVersion":"1.0.0"}' >"$out/oci-layout"
+  [[ -f $out/index.json ]] || echo '{"schemaVersion":2,"manifests":[]}' >"$out/index.json"
+  tmp=$(mktemp -d "$out/.tmp.XXXXXX")
+  head -c 262144 /dev/urandom >"$tmp/own.bin"
+  for f in "$shared" "$tmp/own.bin"; do
+    tar --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$(dirname "$f")" -cf "$tmp/l.tar" "$(basename "$f")"
+    ids=$(jq -c --arg d "sha256:$(sha256sum "$tmp/l.tar" | cut -d' ' -f1)" '. + [$d]' <<<"$ids")
+    gzip -1 -n -c "$tmp/l.tar" >"$tmp/l.tgz"
+    dig=$(sha256sum "$tmp/l.tgz" | cut -d' ' -f1); size=$(stat -c %s "$tmp/l.tgz")
+    mv "$tmp/l.tgz" "$out/blobs/sha256/$dig"
+    layers=$(jq -c --arg d "sha256:$dig" --argjson s "$size" \
+      '. + [{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$d,size:$s}]' <<<"$layers")
+  done
+  jq -cn --argjson ids "$ids" --arg t "$tag" '{architecture:"amd64",os:"linux",config:{Labels:{tag:$t}},
+    rootfs:{type:"layers",diff_ids:$ids}}' >"$tmp/config"
+  dig=$(sha256sum "$tmp/config" | cut -d' ' -f1); size=$(stat -c %s "$tmp/config"); mv "$tmp/config" "$out/blobs/sha256/$dig"
+  jq -cn --arg cd "sha256:$dig" --argjson cs "$size" --argjson layers "$layers" '{schemaVersion:2,
+    mediaType:"application/vnd.oci.image.manifest.v1+json",
+    config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$cd,size:$cs},layers:$layers}' >"$tmp/m"
+  dig=$(sha256sum "$tmp/m" | cut -d' ' -f1); size=$(stat -c %s "$tmp/m"); mv "$tmp/m" "$out/blobs/sha256/$dig"
+  jq -c --arg t "$tag" --arg d "sha256:$dig" --argjson s "$size" '.manifests += [{mediaType:
+    "application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,annotations:{"org.opencontainers.image.ref.name":$t}}]' \
+    "$out/index.json" >"$tmp/index" && mv "$tmp/index" "$out/index.json"
+  rm -rf "$tmp"
+  echo "sha256:$dig"
+}
+
+push() {  # LAYOUT:TAG HOST/REPO:TAG
+  skopeo copy -q --retry-times 0 --dest-tls-verify=false "oci:$1" "docker://$2" >/dev/null 2>>"$WORK/skopeo.err"
+}
