@@ -1,9 +1,6 @@
 #include "gc_lease.h"
 
-#include <array>
-
 #include <nlohmann/json.hpp>
-#include <openssl/rand.h>
 
 #include "layout.h"
 
@@ -12,18 +9,6 @@ namespace regd {
 namespace {
 
 constexpr size_t k_max_lease_size = 4096;
-
-std::string random_token() {
-  std::array<unsigned char, 16> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += k_hex[b >> 4];
-    out += k_hex[b & 15];
-  }
-  return out;
-}
 
 struct LeaseDoc {
   std::string holder;
@@ -55,7 +40,7 @@ GcLease::GcLease(Storage& storage, std::string holder, std::string token, std::c
 
 Result<std::unique_ptr<GcLease>> GcLease::acquire(Storage& storage, const std::string& holder,
                                                   std::chrono::seconds ttl) {
-  std::unique_ptr<GcLease> lease(new GcLease(storage, holder, random_token(), ttl));
+  std::unique_ptr<GcLease> lease(new GcLease(storage, holder, layout::random_hex(16), ttl));
   if (auto taken = lease->write_if_free(); !taken) {
     lease->m_token.clear();  // not ours: the destructor must not remove it
     return std::unexpected(taken.error());

@@ -1,27 +1,11 @@
 #include "gc_sweep.h"
 
-#include <array>
-
-#include <openssl/rand.h>
-
 #include "layout.h"
 #include "registry_impl.h"
 
 namespace regd {
 
 namespace {
-
-std::string random_run_id() {
-  std::array<unsigned char, 8> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out = "run-";
-  for (unsigned char b : bytes) {
-    out += k_hex[b >> 4];
-    out += k_hex[b & 15];
-  }
-  return out;
-}
 
 // Trash entries are named "<alg>-<hex>".
 std::optional<Digest> parse_trash_name(const std::string& name) {
@@ -46,7 +30,7 @@ GcSweep::GcSweep(std::shared_ptr<Storage> storage, const GcScan& scan, Clock::ti
       m_cutoff(cutoff),
       m_lease(lease),
       m_report(report),
-      m_run_id(random_run_id()) {}
+      m_run_id("run-" + layout::random_hex(8)) {}
 
 std::string GcSweep::trash_path(const Digest& digest) const {
   return layout::gc_trash(m_run_id) + "/" + std::string(digest.algorithm_name()) + "-" + digest.hex();

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <ctime>
+#include <stdexcept>
+#include <vector>
 
 #include <openssl/rand.h>
 
@@ -152,6 +154,20 @@ bool is_upload_id(std::string_view id) {
     }
   }
   return true;
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : raw) {
+    out += k_hex[b >> 4];
+    out += k_hex[b & 0x0f];
+  }
+  return out;
 }
 
 std::string new_upload_id() {

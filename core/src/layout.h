@@ -60,6 +60,8 @@ std::string link_content(const Digest& digest);
 bool is_upload_id(std::string_view id);
 // A random version 4 UUID in lowercase.
 std::string new_upload_id();
+// `bytes` random bytes as lowercase hex (GC run ids, lease tokens).
+std::string random_hex(size_t bytes);
 
 // startedat content: RFC 3339 UTC with seconds, e.g. "2026-11-22T20:18:23Z".
 std::string format_time(Clock::time_point time);
