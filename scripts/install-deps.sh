@@ -13,7 +13,7 @@ build_pkgs=(
 test_pkgs=(
   curl jq skopeo umoci podman mandoc bash-completion zsh fish
   docker-registry nginx haproxy uidmap
-  glusterfs-server glusterfs-client  # tests/scale/gluster_test.sh: loopback volume, FUSE mounts
+  glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
 )
 
 bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3)

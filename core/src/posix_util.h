@@ -118,12 +118,15 @@ inline void revalidate_parent(const std::string& full) {
   }
 }
 
-// Runs `call` (a POSIX call returning -1 and setting errno on failure) and retries EINTR and
-// ESTALE a few times. With `missing` set (read paths on network filesystems), ENOENT is retried
-// once after a short sleep and a revalidation of that path's directory. errno is preserved.
+// Runs `call` (a POSIX call returning -1 and setting errno on failure) and retries EINTR at
+// once and ESTALE with a growing pause (1, 2, 4, ... ms, about 60 ms in all) and, when `missing`
+// names the path, a revalidation of its directory: a stale handle from a rename on another
+// client lasts as long as the client's attribute cache. With `missing` set (read paths on
+// network filesystems), ENOENT is retried once after a short sleep and a revalidation of that
+// path's directory. errno is preserved.
 template <class Call>
 auto with_retries(Call call, const std::string* missing = nullptr) {
-  constexpr int k_attempts = 4;
+  constexpr int k_attempts = 7;
   bool retried_missing = false;
   for (int attempt = 1;; ++attempt) {
     auto result = call();
@@ -131,7 +134,15 @@ auto with_retries(Call call, const std::string* missing = nullptr) {
       return result;
     }
     int err = errno;
-    if (err == EINTR || err == ESTALE) {
+    if (err == EINTR) {
+      continue;
+    }
+    if (err == ESTALE) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 << (attempt - 1)));
+      if (missing != nullptr) {
+        revalidate_parent(*missing);
+      }
+      errno = err;
       continue;
     }
     if (err == ENOENT && missing != nullptr && !retried_missing) {
