@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGD_SANITIZE=address,undefined >/dev/null
+# -O1 -g1: what ASan recommends, with line tables for its reports; compiles faster than -O2 -g.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+  -DREGD_SANITIZE=address,undefined >/dev/null
 ninja -C build -j"$jobs"
 ninja -C build check-format
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -54,7 +54,7 @@ pass "pull --referrers"
 
 # oci-archive both ways, and pulling by digest
 "$REGCTL" -q pull "team/app@$idx" oci-archive:multi.tar:m >/dev/null
-tar -tf multi.tar | grep -qx index.json || fail "archive has no index.json"
+tar -tf multi.tar | grep -x index.json >/dev/null || fail "archive has no index.json"
 "$REGCTL" -q push oci-archive:multi.tar:m other/app:m >/dev/null
 [[ $("$REGCTL" inspect --json other/app:m | jq -r .digest) == "$idx" ]] || fail "oci-archive round trip"
 pass "oci-archive"

@@ -258,7 +258,7 @@ instances_with() {
   local uuid=$1 name
   shift
   for name in "$@"; do
-    if requests "$name" | jq -c --arg u "$uuid" 'select(.path | contains($u))' | grep -q .; then
+    if requests "$name" | jq -c --arg u "$uuid" 'select(.path | contains($u))' | grep . >/dev/null; then
       echo "$name"
     fi
   done
