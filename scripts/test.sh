@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# Installs every dependency, builds everything once (with AddressSanitizer and UBSan), runs
-# clang-format and man page checks, then every test in parallel. ctest's summary comes last.
+# Installs every dependency, builds everything once with AddressSanitizer and UBSan, checks the
+# formatting, runs regd's API tests against a ThreadSanitizer build of regd, then every test in
+# parallel. ctest's summary of the full suite comes last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
-# -O1 -g1: what ASan recommends, with line tables for its reports; compiles faster than -O2 -g.
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DREGD_SANITIZE=address,undefined >/dev/null
+# -O1 -g1: what the sanitizers recommend, with line tables for their reports; compiles faster
+# than -O2 -g.
+flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1")
+cmake -S . -B build "${flags[@]}" -DREGD_SANITIZE=address,undefined >/dev/null
 ninja -C build -j"$jobs"
-ninja -C build check-format
+ninja -C build check-format >/dev/null
+
+# regd is the multi-threaded part: its API tests run against a ThreadSanitizer build of it (a
+# data race makes regd abort, so the requests of that test fail). The test harness's own exit
+# in SigtermLetsAnInFlightUploadFinish trips TSan inside uninstrumented libcrypto's atexit
+# cleanup, after the test passed, so that one case runs in the ASan suite only.
+cmake -S . -B build-tsan "${flags[@]}" -DREGD_SANITIZE=thread -DREGD_WERROR=OFF >/dev/null
+ninja -C build-tsan -j"$jobs" regd daemon_api_tests >/dev/null
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --timeout 300 --output-on-failure \
+  -R '^(Uploads|Blobs|Manifests|Listing|Referrers|Robustness|Lifecycle)\.' -E 'SigtermLetsAnInFlightUploadFinish'
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build -j"$jobs" --output-on-failure --timeout 600 "$@"
