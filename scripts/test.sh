@@ -18,7 +18,7 @@ ninja -C build check-format >/dev/null
 # in SigtermLetsAnInFlightUploadFinish trips TSan inside uninstrumented libcrypto's atexit
 # cleanup, after the test passed, so that one case runs in the ASan suite only.
 cmake -S . -B build-tsan "${flags[@]}" -DREGD_SANITIZE=thread -DREGD_WERROR=OFF >/dev/null
-ninja -C build-tsan -j"$jobs" regd daemon_api_tests >/dev/null
+ninja -C build-tsan -j"$jobs" --quiet regd daemon_api_tests
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --timeout 300 --output-on-failure \
   -R '^(Uploads|Blobs|Manifests|Listing|Referrers|Robustness|Lifecycle)\.' -E 'SigtermLetsAnInFlightUploadFinish'
 
