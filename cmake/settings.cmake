@@ -10,9 +10,11 @@ if(REGD_WERROR)
 endif()
 # GCC 12 reports false positives deep inside libstdc++ and Boost once inlined: -Wrestrict in
 # string concatenation at -O2/-O3 (GCC bugs 105329, 105651) and -Wmaybe-uninitialized in
-# std::regex and boost::optional at -O1 with sanitizers. Newer compilers keep both.
+# std::regex and boost::optional at -O1 with sanitizers, -Warray-bounds/-Wstringop-overflow/-Wstringop-overread in
+# std::string copies at -O2 (GCC bug 105545). Newer compilers keep all of them.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  target_compile_options(regd_settings INTERFACE -Wno-restrict -Wno-maybe-uninitialized)
+  target_compile_options(regd_settings INTERFACE -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds
+    -Wno-stringop-overflow -Wno-stringop-overread)
 endif()
 target_compile_definitions(regd_settings INTERFACE OPENSSL_SUPPRESS_DEPRECATED)
 if(REGD_SANITIZE)

@@ -95,17 +95,22 @@ Result<std::vector<std::string>> all_repositories(const std::shared_ptr<Storage>
   return names;
 }
 
-// Parses a manifest of `repo` into its references. A revision link whose data is missing is
-// corruption: GC cannot know what that manifest needs, so it stops rather than guess.
-Status read_references(Storage& storage, const RepoLinks& repo, const Digest& digest, GcScan& scan,
-                       std::map<Digest, std::vector<Digest>>& referrers) {
+// Parses a manifest of `repo` into its references. A manifest PUT writes its revision link
+// before its data, so a young link without data is a PUT in progress (whose blob links it has
+// already refreshed); an old one is corruption: GC cannot know what that manifest needs, so it
+// stops rather than guess.
+Status read_references(Storage& storage, const RepoLinks& repo, const Digest& digest, Clock::time_point cutoff,
+                       GcScan& scan, std::map<Digest, std::vector<Digest>>& referrers) {
   if (scan.references.contains(digest)) {
     return {};
   }
   auto content = storage.read(layout::blob_data(digest), k_max_manifest_read);
   if (!content) {
-    if (content.error().code == Errc::not_found && !storage.stat(layout::revision_link(repo.repo, digest))) {
-      return {};  // deleted while we looked
+    if (content.error().code == Errc::not_found) {
+      auto link = storage.stat(layout::revision_link(repo.repo, digest));
+      if (!link || link->mtime >= cutoff) {
+        return {};  // deleted while we looked, or being pushed right now
+      }
     }
     return fail(content.error().code,
                 "manifest " + digest.str() + " of " + repo.repo +
@@ -184,7 +189,7 @@ Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOp
     }
     std::map<Digest, std::vector<Digest>> referrers;
     for (const auto& [digest, link] : repo->revisions) {
-      REGD_TRY(read_references(*storage, *repo, digest, scan, referrers));
+      REGD_TRY(read_references(*storage, *repo, digest, cutoff, scan, referrers));
     }
     mark_repo(*repo, options, cutoff, scan, referrers);
     scan.manifests += repo->revisions.size();
