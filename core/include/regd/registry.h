@@ -92,6 +92,11 @@ class UploadWriter {
   Status write(std::string_view data) { return write(std::span<const char>(data.data(), data.size())); }
   virtual uint64_t size() const = 0;  // session size including this chunk so far
   [[nodiscard]] virtual Result<UploadStatus> close() = 0;
+  // Ends the chunk and finishes the upload as Registry::finish_upload does, under the same lock
+  // (a PUT that carries the last chunk). On digest_invalid the chunk is cut off again, so the
+  // session is exactly as it was before this writer and a retried PUT sees the same state.
+  // Errors: as finish_upload, and as write.
+  [[nodiscard]] virtual Result<BlobInfo> commit(const Digest& digest) = 0;
 };
 
 class Registry {

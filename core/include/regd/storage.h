@@ -102,6 +102,12 @@ class Storage {
   // ".tmp-" are temp files and are skipped). Stops at, and returns, the first error `visit`
   // returns. Errors: not_found, io_error.
   [[nodiscard]] virtual Status list(const std::string& dir, const std::function<Status(const DirEntry&)>& visit) = 0;
+  // Calls `visit` for each leftover of an interrupted atomic write directly in `dir`: the ".tmp-"
+  // files and directories that list() hides (a WriteFile never committed, an upload session
+  // never published), with their size and mtime. Remove one with remove_all(dir + "/" + name).
+  // Errors: not_found, io_error.
+  [[nodiscard]] virtual Status list_temps(const std::string& dir,
+                                          const std::function<Status(const DirEntry&, const FileInfo&)>& visit) = 0;
   // Removes a file or an empty directory. Errors: not_found, conflict (directory not empty), io_error.
   [[nodiscard]] virtual Status remove(const std::string& path) = 0;
   // Removes a file or a directory tree; missing is success. Errors: io_error.
