@@ -171,6 +171,10 @@ class FaultStorageImpl final : public FaultStorage {
   Status list(const std::string& dir, const std::function<Status(const DirEntry&)>& visit) override {
     return guarded(StorageOp::list, dir, [&] { return m_inner->list(dir, visit); });
   }
+  Status list_temps(const std::string& dir,
+                    const std::function<Status(const DirEntry&, const FileInfo&)>& visit) override {
+    return guarded(StorageOp::list, dir, [&] { return m_inner->list_temps(dir, visit); });
+  }
   Status remove(const std::string& path) override {
     return guarded(StorageOp::remove, path, [&] { return m_inner->remove(path); });
   }

@@ -103,6 +103,10 @@ std::string upload_data(std::string_view repo, std::string_view id) {
   return upload_dir(repo, id) + "/data";
 }
 
+std::string upload_temp_dir(std::string_view repo, std::string_view id) {
+  return join({repo_dir(repo), "_uploads", ".tmp-" + std::string(id)});
+}
+
 std::string upload_started_at(std::string_view repo, std::string_view id) {
   return upload_dir(repo, id) + "/startedat";
 }

@@ -44,6 +44,9 @@ std::string upload_data(std::string_view repo, std::string_view id);
 std::string upload_started_at(std::string_view repo, std::string_view id);
 std::string upload_lock(std::string_view repo, std::string_view id);
 std::string upload_hash_state(std::string_view repo, std::string_view id, DigestAlgorithm algorithm, uint64_t offset);
+// Where a new session is assembled before one rename publishes it: _uploads/.tmp-<id>. Hidden
+// from list() like every temp name, so readers and GC never see a half-made session.
+std::string upload_temp_dir(std::string_view repo, std::string_view id);
 
 // Extension: _referrers/<subject-alg>/<subject-hex>[/<alg>/<hex>/link].
 std::string referrers_dir(std::string_view repo);

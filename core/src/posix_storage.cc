@@ -32,6 +32,8 @@ class PosixStorage final : public Storage {
   Result<std::unique_ptr<AppendFile>> open_append(const std::string& path, bool create) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status list(const std::string& dir, const std::function<Status(const DirEntry&)>& visit) override;
+  Status list_temps(const std::string& dir,
+                    const std::function<Status(const DirEntry&, const FileInfo&)>& visit) override;
   Status remove(const std::string& path) override;
   Status remove_all(const std::string& path) override;
   Result<FileInfo> stat(const std::string& path) override;
@@ -57,6 +59,8 @@ class PosixStorage final : public Storage {
     return fd;
   }
   Result<int> create_temp(const std::string& full, std::string& temp) const;
+  // Lists `dir`, either the entries list() shows or only the ".tmp-" ones.
+  Status list_entries(const std::string& dir, bool temps, const std::function<Status(DIR*, const DirEntry&)>& visit);
 
   std::string m_root;
   bool m_retry_missing;
@@ -205,6 +209,23 @@ Status PosixStorage::rename(const std::string& from, const std::string& to) {
 }
 
 Status PosixStorage::list(const std::string& dir, const std::function<Status(const DirEntry&)>& visit) {
+  return list_entries(dir, false, [&](DIR*, const DirEntry& entry) { return visit(entry); });
+}
+
+Status PosixStorage::list_temps(const std::string& dir,
+                                const std::function<Status(const DirEntry&, const FileInfo&)>& visit) {
+  return list_entries(dir, true, [&](DIR* handle, const DirEntry& entry) -> Status {
+    struct stat st {};
+    if (::fstatat(::dirfd(handle), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return {};  // removed while listing
+    }
+    return visit(entry, FileInfo{static_cast<uint64_t>(st.st_size), posix::to_time_point(st.st_mtim),
+                                 posix::entry_type(st.st_mode)});
+  });
+}
+
+Status PosixStorage::list_entries(const std::string& dir, bool temps,
+                                  const std::function<Status(DIR*, const DirEntry&)>& visit) {
   auto full = full_path(dir);
   if (!full) {
     return std::unexpected(full.error());
@@ -228,7 +249,7 @@ Status PosixStorage::list(const std::string& dir, const std::function<Status(con
       return {};
     }
     std::string_view name = entry->d_name;
-    if (name == "." || name == ".." || name.starts_with(".tmp-")) {
+    if (name == "." || name == ".." || name.starts_with(".tmp-") != temps) {
       continue;
     }
     DirEntry out{std::string(name), EntryType::other};
@@ -243,7 +264,7 @@ Status PosixStorage::list(const std::string& dir, const std::function<Status(con
       }
       out.type = posix::entry_type(st.st_mode);
     }
-    if (auto visited = visit(out); !visited) {
+    if (auto visited = visit(handle, out); !visited) {
       return visited;
     }
   }

@@ -77,6 +77,10 @@ class RegistryImpl final : public Registry {
                                                  std::optional<std::string_view> artifact_type) override;
   Status rebuild_referrers(std::string_view repo) override;
 
+  // The end of a verified upload (finish_upload, UploadWriter::commit): link, unpublish the
+  // session, move its data into the blob store, remove the rest. REQUIRES: the session's lock.
+  Result<BlobInfo> complete_upload(std::string_view repo, std::string_view id, const Digest& digest, uint64_t size);
+
  private:
   // ---- links and existence (registry_impl.cc) ----
   // Errors: not_found, corrupt, io_error.
@@ -104,6 +108,9 @@ class RegistryImpl final : public Registry {
   // Hasher over the first `size` bytes of the session: its stored state, else a re-hash.
   Result<Hasher> load_hasher(std::string_view repo, std::string_view id, DigestAlgorithm algorithm, uint64_t size);
   Result<uint64_t> upload_size(std::string_view repo, std::string_view id);
+  // Removes a session: startedat first, so that it vanishes at once for readers and a crash
+  // leaves only a directory GC removes (docs/storage-layout.md, "Crash points").
+  Status remove_upload(std::string_view repo, std::string_view id);
 
   // ---- manifests (manifest_ops.cc, referrers.cc) ----
   // Resolves a tag or digest reference to a manifest digest with a revision link in repo.

@@ -102,12 +102,24 @@ Result<Hasher> RegistryImpl::load_hasher(std::string_view repo, std::string_view
   return hasher;
 }
 
+// The session is assembled under a temp name and published by one rename: readers and GC see
+// it complete or not at all (a crash leaves a hidden temp directory that GC removes).
 Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo) {
   REGD_TRY(validate_repository(repo));
   std::string id = layout::new_upload_id();
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
-  REGD_TRY(m_storage->write_file(layout::upload_started_at(repo, id), layout::format_time(now)));
-  REGD_TRY(m_storage->write_file(layout::upload_data(repo, id), ""));
+  std::string temp = layout::upload_temp_dir(repo, id);
+  Status made = m_storage->write_file(temp + "/startedat", layout::format_time(now));
+  if (made) {
+    made = m_storage->write_file(temp + "/data", "");
+  }
+  if (made) {
+    made = m_storage->rename(temp, layout::upload_dir(repo, id));
+  }
+  if (!made) {
+    (void)m_storage->remove_all(temp);
+    return std::unexpected(made.error());
+  }
   return UploadStatus{id, 0, now};
 }
 
@@ -141,26 +153,48 @@ Result<BlobInfo> RegistryImpl::finish_upload(std::string_view repo, std::string_
   if (Digest actual = hasher->digest(); actual != digest) {
     return fail(Errc::digest_invalid, upload_name(id) + ": content is " + actual.str() + ", not " + digest.str());
   }
-  // Link first, then look for existing data, move last: a GC that parks the data in its trash
-  // after this check sees the fresh link when it re-checks and puts it back (docs/gc.md); until
-  // the move succeeds the session stays complete and retryable, and a link without data is
-  // invisible (stat_blob checks both).
+  return complete_upload(repo, id, digest, *size);
+}
+
+Result<BlobInfo> RegistryImpl::complete_upload(std::string_view repo, std::string_view id, const Digest& digest,
+                                               uint64_t size) {
+  // Link first, then look for existing data: a GC that parks the data in its trash after this
+  // check sees the fresh link when it re-checks and puts it back (docs/gc.md). A link without
+  // data is invisible (stat_blob checks both), and until startedat goes the session is complete
+  // and a retried PUT finds it as it was.
   REGD_TRY(ensure_link(layout::layer_link(repo, digest), digest));
   auto present = exists(layout::blob_data(digest));
   if (!present) {
     return std::unexpected(present.error());
   }
+  auto started = read_started_at(repo, id);
+  if (!started) {
+    return std::unexpected(started.error());
+  }
+  // Unpublish before moving the data: a crash after this point leaves a session a retry reports
+  // as unknown (the client starts over), never one that answers digest_invalid for lack of data.
+  REGD_TRY(m_storage->remove(layout::upload_started_at(repo, id)));
   if (!*present) {
     auto moved = m_storage->rename(layout::upload_data(repo, id), layout::blob_data(digest));
-    if (!moved && !(moved.error().code == Errc::not_found && *size == 0)) {
-      return std::unexpected(moved.error());
+    if (!moved && moved.error().code == Errc::not_found && size == 0) {
+      moved = m_storage->write_file(layout::blob_data(digest), "");
     }
     if (!moved) {
-      REGD_TRY(m_storage->write_file(layout::blob_data(digest), ""));
+      // Publish the session again so that the client may retry.
+      (void)m_storage->write_file(layout::upload_started_at(repo, id), layout::format_time(*started));
+      return std::unexpected(moved.error());
     }
   }
   REGD_TRY(m_storage->remove_all(layout::upload_dir(repo, id)));
-  return BlobInfo{digest, *size};
+  return BlobInfo{digest, size};
+}
+
+Status RegistryImpl::remove_upload(std::string_view repo, std::string_view id) {
+  auto removed = m_storage->remove(layout::upload_started_at(repo, id));
+  if (!removed && removed.error().code != Errc::not_found) {
+    return removed;
+  }
+  return m_storage->remove_all(layout::upload_dir(repo, id));
 }
 
 Status RegistryImpl::cancel_upload(std::string_view repo, std::string_view id) {
@@ -169,7 +203,7 @@ Status RegistryImpl::cancel_upload(std::string_view repo, std::string_view id) {
   if (!lock) {
     return std::unexpected(lock.error());
   }
-  return m_storage->remove_all(layout::upload_dir(repo, id));
+  return remove_upload(repo, id);
 }
 
 }  // namespace regd

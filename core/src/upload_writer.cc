@@ -9,9 +9,10 @@ namespace {
 // and stores the hash state at the new size; without close() the chunk is cut off again.
 class UploadWriterImpl final : public UploadWriter {
  public:
-  UploadWriterImpl(std::shared_ptr<Storage> storage, std::unique_ptr<Lock> lock, std::unique_ptr<AppendFile> file,
-                   Hasher hasher, std::string repo, UploadStatus status)
-      : m_storage(std::move(storage)),
+  UploadWriterImpl(RegistryImpl& registry, std::shared_ptr<Storage> storage, std::unique_ptr<Lock> lock,
+                   std::unique_ptr<AppendFile> file, Hasher hasher, std::string repo, UploadStatus status)
+      : m_registry(registry),
+        m_storage(std::move(storage)),
         m_lock(std::move(lock)),
         m_file(std::move(file)),
         m_hasher(std::move(hasher)),
@@ -27,9 +28,7 @@ class UploadWriterImpl final : public UploadWriter {
   }
 
   Status write(std::span<const char> data) override {
-    if (!m_file || m_failed) {
-      return fail(Errc::invalid_argument, "upload " + m_status.id + ": writer closed or failed");
-    }
+    REGD_TRY(usable());
     if (auto appended = m_file->append(data); !appended) {
       m_failed = true;
       return appended;
@@ -40,10 +39,29 @@ class UploadWriterImpl final : public UploadWriter {
 
   uint64_t size() const override { return m_hasher.size(); }
 
-  Result<UploadStatus> close() override {
-    if (!m_file || m_failed) {
-      return fail(Errc::invalid_argument, "upload " + m_status.id + ": writer closed or failed");
+  Result<BlobInfo> commit(const Digest& digest) override {
+    REGD_TRY(usable());
+    REGD_TRY(m_file->sync());
+    uint64_t size = m_hasher.size();
+    Digest actual = m_hasher.digest();
+    if (digest.algorithm() != m_hasher.algorithm()) {
+      Hasher other(digest.algorithm());
+      REGD_TRY(hash_file_prefix(*m_storage, layout::upload_data(m_repo, m_status.id), size, other));
+      actual = other.digest();
     }
+    if (actual != digest) {
+      // m_file stays set: the destructor cuts this chunk off again.
+      return fail(Errc::digest_invalid,
+                  "upload " + m_status.id + ": content is " + actual.str() + ", not " + digest.str());
+    }
+    m_file.reset();
+    auto done = m_registry.complete_upload(m_repo, m_status.id, digest, size);
+    m_lock.reset();
+    return done;
+  }
+
+  Result<UploadStatus> close() override {
+    REGD_TRY(usable());
     REGD_TRY(m_file->sync());
     m_status.size = m_hasher.size();
     // The chunk is durable now; a state that fails to persist only costs a re-hash later.
@@ -55,6 +73,14 @@ class UploadWriterImpl final : public UploadWriter {
   }
 
  private:
+  Status usable() const {
+    if (!m_file || m_failed) {
+      return fail(Errc::invalid_argument, "upload " + m_status.id + ": writer closed or failed");
+    }
+    return {};
+  }
+
+  RegistryImpl& m_registry;  // outlives its writers (registry.h)
   std::shared_ptr<Storage> m_storage;
   std::unique_ptr<Lock> m_lock;  // declared before m_file: released after the truncation
   std::unique_ptr<AppendFile> m_file;
@@ -92,7 +118,7 @@ Result<std::unique_ptr<UploadWriter>> RegistryImpl::append_upload(std::string_vi
   if (!hasher) {
     return std::unexpected(hasher.error());
   }
-  return std::make_unique<UploadWriterImpl>(m_storage, std::move(*lock), std::move(*file), std::move(*hasher),
+  return std::make_unique<UploadWriterImpl>(*this, m_storage, std::move(*lock), std::move(*file), std::move(*hasher),
                                             std::string(repo), UploadStatus{std::string(id), size, *started});
 }
 

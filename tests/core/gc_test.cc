@@ -206,6 +206,9 @@ class HookStorage final : public Storage {
   Status list(const std::string& d, const std::function<Status(const DirEntry&)>& v) override {
     return m_inner->list(d, v);
   }
+  Status list_temps(const std::string& d, const std::function<Status(const DirEntry&, const FileInfo&)>& v) override {
+    return m_inner->list_temps(d, v);
+  }
   Status remove(const std::string& p) override { return m_inner->remove(p); }
   Status remove_all(const std::string& p) override { return m_inner->remove_all(p); }
   Result<FileInfo> stat(const std::string& p) override { return m_inner->stat(p); }

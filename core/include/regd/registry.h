@@ -84,7 +84,8 @@ class BlobWriter {
 };
 
 // Appends one chunk to an upload session while holding its lock. close() persists the hash state
-// and releases the lock; destroying it without close() cuts the data back to where it started.
+// and releases the lock; destroying it without close() or commit() cuts the data back to where
+// it started. A writer must not outlive the Registry that made it.
 class UploadWriter {
  public:
   virtual ~UploadWriter() = default;
