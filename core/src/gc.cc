@@ -4,6 +4,7 @@
 #include "gc_scan.h"
 #include "gc_sweep.h"
 #include "layout.h"
+#include "leftovers.h"
 #include "regd/inspect.h"
 #include "registry_impl.h"
 
@@ -41,24 +42,53 @@ struct StaleUpload {
   uint64_t size = 0;
 };
 
+// A session is stale only when every clock says so: startedat (the clock of the instance that
+// started it) and the storage mtimes of startedat, the session directory and its data. A session
+// without startedat is not one (never published, or being removed): the leftovers step judges it.
+Result<bool> upload_is_stale(Storage& storage, const std::string& repo, const std::string& id,
+                             Clock::time_point cutoff) {
+  auto started = storage.read(layout::upload_started_at(repo, id), 256);
+  if (!started) {
+    return started.error().code == Errc::not_found ? Result<bool>(false) : std::unexpected(started.error());
+  }
+  if (auto started_at = layout::parse_time(*started); started_at && *started_at >= cutoff) {
+    return false;
+  }
+  for (const std::string& path :
+       {layout::upload_started_at(repo, id), layout::upload_dir(repo, id), layout::upload_data(repo, id)}) {
+    auto info = storage.stat(path);
+    if (!info && info.error().code != Errc::not_found) {
+      return std::unexpected(info.error());
+    }
+    if (info && info->mtime >= cutoff) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<std::vector<StaleUpload>> find_stale_uploads(Storage& storage, const GcScan& scan, Clock::time_point cutoff) {
   std::vector<StaleUpload> stale;
   for (const RepoLinks& repo : scan.repos) {
+    std::vector<std::string> ids;
     auto listed = storage.list(layout::uploads_root(repo.repo), [&](const DirEntry& entry) -> Status {
-      if (!layout::is_upload_id(entry.name)) {
-        return {};
-      }
-      auto data = storage.stat(layout::upload_data(repo.repo, entry.name));
-      auto started = storage.read(layout::upload_started_at(repo.repo, entry.name), 256);
-      auto started_at = started ? layout::parse_time(*started) : Result<Clock::time_point>(Clock::time_point{});
-      bool old_data = !data || data->mtime < cutoff;
-      if (old_data && (!started_at || *started_at < cutoff)) {
-        stale.push_back({repo.repo, entry.name, data ? data->size : 0});
+      if (layout::is_upload_id(entry.name)) {
+        ids.push_back(entry.name);
       }
       return {};
     });
     if (!listed && listed.error().code != Errc::not_found) {
       return std::unexpected(listed.error());
+    }
+    for (const std::string& id : ids) {
+      auto old = upload_is_stale(storage, repo.repo, id, cutoff);
+      if (!old) {
+        return std::unexpected(old.error());
+      }
+      if (*old) {
+        auto data = storage.stat(layout::upload_data(repo.repo, id));
+        stale.push_back({repo.repo, id, data ? data->size : 0});
+      }
     }
   }
   return stale;
@@ -71,10 +101,42 @@ Status purge_uploads(Storage& storage, const std::vector<StaleUpload>& stale, Gc
     if (!lock) {
       continue;
     }
+    // startedat first: the session vanishes at once, a crash leaves a leftover (leftovers.h).
+    auto unpublished = storage.remove(layout::upload_started_at(upload.repo, upload.id));
+    if (!unpublished && unpublished.error().code != Errc::not_found) {
+      return unpublished;
+    }
     REGD_TRY(storage.remove_all(layout::upload_dir(upload.repo, upload.id)));
     report.uploads_removed++;
     report.upload_bytes_removed += upload.size;
     report.removed_uploads.push_back(upload.repo + " " + upload.id);
+  }
+  return {};
+}
+
+// Finds the crash leftovers older than the cutoff and, unless dry_run, removes them.
+Status collect_crash_leftovers(Storage& storage, const GcScan& scan, Clock::time_point cutoff, bool dry_run,
+                               GcReport& report) {
+  std::vector<std::string> repos;
+  for (const RepoLinks& repo : scan.repos) {
+    repos.push_back(repo.repo);
+  }
+  std::vector<Leftover> found;
+  REGD_TRY(find_leftovers(storage, repos, cutoff, !dry_run, found));
+  if (!dry_run) {
+    auto removed = remove_leftovers(storage, found, cutoff);
+    if (!removed) {
+      return std::unexpected(removed.error());
+    }
+    report.leftovers_removed = *removed;
+  }
+  for (Leftover& leftover : found) {
+    if (leftover.removable) {
+      report.leftovers.push_back(std::move(leftover));
+    }
+  }
+  if (dry_run) {
+    report.leftovers_removed = report.leftovers.size();
   }
   return {};
 }
@@ -140,8 +202,10 @@ Result<GcReport> collect_garbage(std::shared_ptr<Storage> storage, const GcOptio
   if (!uploads) {
     return std::unexpected(uploads.error());
   }
+  report.incomplete = scan->incomplete;
   if (options.dry_run) {
     report_dry_run(*scan, *candidates, *uploads, report);
+    REGD_TRY(collect_crash_leftovers(*storage, *scan, cutoff, true, report));
     return report;
   }
   REGD_TRY(lease->renew());
@@ -149,6 +213,8 @@ Result<GcReport> collect_garbage(std::shared_ptr<Storage> storage, const GcOptio
   REGD_TRY(sweep.remove_doomed());
   REGD_TRY(sweep.sweep(*candidates, progress));
   REGD_TRY(purge_uploads(*storage, *uploads, report));
+  REGD_TRY(lease->renew());
+  REGD_TRY(collect_crash_leftovers(*storage, *scan, cutoff, false, report));
   return report;
 }
 

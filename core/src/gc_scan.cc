@@ -3,14 +3,13 @@
 #include <deque>
 
 #include "layout.h"
+#include "leftovers.h"
 #include "regd/manifest.h"
 #include "registry_impl.h"
 
 namespace regd {
 
 namespace {
-
-constexpr size_t k_max_manifest_read = 64 << 20;
 
 void note_newest(std::map<Digest, Clock::time_point>& newest, const Digest& digest, Clock::time_point mtime) {
   auto [it, inserted] = newest.emplace(digest, mtime);
@@ -60,8 +59,6 @@ Result<RepoLinks> scan_repo_links(Storage& storage, const std::string& name, boo
   return repo;
 }
 
-// Every repository directory, including those the catalog does not list yet (only layers or
-// uploads, no manifest): their fresh links protect blobs a push in progress relies on.
 Status walk_repositories(Storage& storage, const std::string& dir, const std::string& prefix,
                          std::vector<std::string>& out) {
   bool is_repo = false;
@@ -89,51 +86,46 @@ Status walk_repositories(Storage& storage, const std::string& dir, const std::st
   return {};
 }
 
-Result<std::vector<std::string>> all_repositories(const std::shared_ptr<Storage>& storage) {
-  std::vector<std::string> names;
-  REGD_TRY(walk_repositories(*storage, layout::repositories_root(), "", names));
-  return names;
+enum class ManifestRead { parsed, in_progress, missing };
+
+Result<std::string> read_twice(Storage& storage, const std::string& path) {
+  auto content = storage.read(path, k_max_manifest_read);
+  if (!content && content.error().code != Errc::not_found) {
+    content = storage.read(path, k_max_manifest_read);  // a real read error is re-checked once
+  }
+  return content;
 }
 
-// Parses a manifest of `repo` into its references. A manifest PUT writes its revision link
-// before its data, so a young link without data is a PUT in progress (whose blob links it has
-// already refreshed); an old one is corruption: GC cannot know what that manifest needs, so it
-// stops rather than guess.
-Status read_references(Storage& storage, const RepoLinks& repo, const Digest& digest, Clock::time_point cutoff,
-                       GcScan& scan, std::map<Digest, std::vector<Digest>>& referrers) {
+// Parses a manifest of `repo` into its references. A revision link without data is a PUT in
+// progress while young (a PUT writes the data first and re-checks it after the link, so this is
+// a GC trash race), and missing when old: a leftover or lost data, which the caller tells apart.
+Result<ManifestRead> read_references(Storage& storage, const RepoLinks& repo, const Digest& digest,
+                                     Clock::time_point cutoff, GcScan& scan,
+                                     std::map<Digest, std::vector<Digest>>& referrers) {
   if (scan.references.contains(digest)) {
-    return {};
+    if (auto subject = scan.subjects.find(digest); subject != scan.subjects.end()) {
+      referrers[subject->second].push_back(digest);  // read for another repository already
+    }
+    return ManifestRead::parsed;
   }
-  auto content = storage.read(layout::blob_data(digest), k_max_manifest_read);
+  auto content = read_twice(storage, layout::blob_data(digest));
   if (!content) {
     if (content.error().code == Errc::not_found) {
       auto link = storage.stat(layout::revision_link(repo.repo, digest));
-      if (!link || link->mtime >= cutoff) {
-        return {};  // deleted while we looked, or being pushed right now
-      }
+      return !link || link->mtime >= cutoff ? ManifestRead::in_progress : ManifestRead::missing;
     }
-    return fail(content.error().code,
-                "manifest " + digest.str() + " of " + repo.repo +
-                    " unreadable, nothing collected (run regctl verify): " + content.error().message);
+    return fail(content.error().code, "manifest " + digest.str() + " does not read: " + content.error().message);
   }
   auto parsed = parse_manifest("", *content);
   if (!parsed) {
-    return fail(Errc::corrupt, "manifest " + digest.str() + " of " + repo.repo +
-                                   " does not parse, nothing collected (run regctl verify): " + parsed.error().message);
+    return fail(Errc::corrupt, "manifest " + digest.str() + " does not parse: " + parsed.error().message);
   }
-  auto& refs = scan.references[digest];
-  if (parsed->config) {
-    refs.push_back(parsed->config->digest);
-  }
-  for (const auto* list : {&parsed->layers, &parsed->manifests}) {
-    for (const Descriptor& d : *list) {
-      refs.push_back(d.digest);
-    }
-  }
+  scan.references[digest] = manifest_references(*parsed);
   if (parsed->subject) {
+    scan.subjects.emplace(digest, parsed->subject->digest);
     referrers[parsed->subject->digest].push_back(digest);
   }
-  return {};
+  return ManifestRead::parsed;
 }
 
 // Marks what the repository's roots reach: references, index children, referrers of kept ones.
@@ -175,6 +167,59 @@ void mark_repo(const RepoLinks& repo, const GcOptions& options, Clock::time_poin
 
 }  // namespace
 
+std::vector<Digest> manifest_references(const ParsedManifest& parsed) {
+  std::vector<Digest> refs;
+  if (parsed.config) {
+    refs.push_back(parsed.config->digest);
+  }
+  for (const auto* list : {&parsed.layers, &parsed.manifests}) {
+    for (const Descriptor& d : *list) {
+      refs.push_back(d.digest);
+    }
+  }
+  return refs;
+}
+
+Result<std::vector<std::string>> all_repositories(const std::shared_ptr<Storage>& storage) {
+  std::vector<std::string> names;
+  REGD_TRY(walk_repositories(*storage, layout::repositories_root(), "", names));
+  return names;
+}
+
+namespace {
+
+// Reads the references of every manifest of `repo`. Returns why the repository cannot be fully
+// marked, or an empty string; leftover revision links are dropped from `repo`.
+std::string read_repo_manifests(Storage& storage, RepoLinks& repo, Clock::time_point cutoff, GcScan& scan,
+                                std::map<Digest, std::vector<Digest>>& referrers) {
+  std::string reason;
+  std::vector<Digest> missing;
+  for (const auto& [digest, link] : repo.revisions) {
+    auto read = read_references(storage, repo, digest, cutoff, scan, referrers);
+    if (!read) {
+      reason = read.error().message;
+    } else if (*read == ManifestRead::missing) {
+      missing.push_back(digest);
+    }
+  }
+  std::set<Digest> referenced;
+  for (const auto& [digest, link] : repo.revisions) {
+    if (auto refs = scan.references.find(digest); refs != scan.references.end()) {
+      referenced.insert(refs->second.begin(), refs->second.end());
+    }
+  }
+  for (const Digest& digest : missing) {
+    if (is_leftover_revision(digest, repo.tagged, referenced)) {
+      repo.revisions.erase(digest);  // removed by the leftovers step
+    } else {
+      reason = "manifest " + digest.str() + " is tagged or referenced but its data is missing";
+    }
+  }
+  return reason;
+}
+
+}  // namespace
+
 Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOptions& options,
                              Clock::time_point cutoff, const GcProgress& progress) {
   auto names = all_repositories(storage);
@@ -188,10 +233,21 @@ Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOp
       return std::unexpected(repo.error());
     }
     std::map<Digest, std::vector<Digest>> referrers;
-    for (const auto& [digest, link] : repo->revisions) {
-      REGD_TRY(read_references(*storage, *repo, digest, cutoff, scan, referrers));
+    std::string reason = read_repo_manifests(*storage, *repo, cutoff, scan, referrers);
+    if (reason.empty()) {
+      mark_repo(*repo, options, cutoff, scan, referrers);
+    } else {
+      // Confined: whatever an unreadable manifest needs is linked in its repository.
+      scan.incomplete.push_back({name, reason});
+      GcOptions keep_all = options;
+      keep_all.delete_untagged = false;
+      mark_repo(*repo, keep_all, cutoff, scan, referrers);
+      for (const auto* links : {&repo->layers, &repo->revisions}) {
+        for (const auto& [digest, link] : *links) {
+          scan.marked.insert(digest);
+        }
+      }
     }
-    mark_repo(*repo, options, cutoff, scan, referrers);
     scan.manifests += repo->revisions.size();
     for (const auto* links : {&repo->layers, &repo->revisions}) {
       for (const auto& [digest, link] : *links) {

@@ -11,6 +11,7 @@
 #include "regd/digest.h"
 #include "regd/error.h"
 #include "regd/gc.h"
+#include "regd/manifest.h"
 #include "regd/storage.h"
 
 namespace regd {
@@ -31,15 +32,31 @@ struct GcScan {
   std::vector<RepoLinks> repos;
   // Every digest a manifest references (config, layers, index children), by manifest digest.
   std::map<Digest, std::vector<Digest>> references;
+  std::map<Digest, Digest> subjects;  // manifest digest -> its subject
   std::set<Digest> marked;
   // Revision links to remove (delete_untagged): unreached and older than the cutoff.
   std::vector<std::pair<std::string, Digest>> doomed;
   // Newest link to each digest, over every repository's layer and revision links.
   std::map<Digest, Clock::time_point> newest_link;
   uint64_t manifests = 0;
+  // Repositories whose manifests could not all be read: every blob they link is marked.
+  std::vector<GcIncomplete> incomplete;
 };
 
-// Reads every repository's links and manifests and marks what must stay. Any read error aborts.
+// Manifests are small; this bounds what one read of a stored manifest may allocate.
+inline constexpr size_t k_max_manifest_read = 64 << 20;
+
+// Config, layers and index children of a manifest.
+std::vector<Digest> manifest_references(const ParsedManifest& parsed);
+
+// Every repository directory, including those the catalog does not list yet (only layers or
+// uploads, no manifest): their fresh links protect blobs a push in progress relies on.
+[[nodiscard]] Result<std::vector<std::string>> all_repositories(const std::shared_ptr<Storage>& storage);
+
+// Reads every repository's links and manifests and marks what must stay. A manifest that cannot
+// be read or parsed (after a second try) confines the damage to its repository (GcScan::incomplete);
+// a revision link without data that nothing needs is a crash leftover and is skipped. Failing to
+// list a repository's links aborts.
 [[nodiscard]] Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOptions& options,
                                            Clock::time_point cutoff, const GcProgress& progress);
 

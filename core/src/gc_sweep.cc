@@ -1,6 +1,7 @@
 #include "gc_sweep.h"
 
 #include "layout.h"
+#include "leftovers.h"
 #include "registry_impl.h"
 
 namespace regd {
@@ -149,9 +150,13 @@ Status GcSweep::delete_trashed(const BlobInfo& blob) {
     if (!repo.layers.contains(blob.digest)) {
       continue;
     }
-    auto info = m_storage->stat(layout::layer_link(repo.repo, blob.digest));
-    if (info && info->mtime < m_cutoff) {
-      REGD_TRY(m_storage->remove_all(layout::layer_dir(repo.repo, blob.digest)));
+    // Parked first: a writer refreshing the link at this instant keeps it (leftovers.h).
+    std::string dir = layout::layer_dir(repo.repo, blob.digest);
+    auto removed =
+        remove_parked(*m_storage, dir.substr(0, dir.rfind('/')), blob.digest.hex(),
+                      [&](const std::string& parked) { return link_is_stale(*m_storage, parked + "/link", m_cutoff); });
+    if (!removed) {
+      return std::unexpected(removed.error());
     }
   }
   REGD_TRY(m_storage->remove_all(trash_path(blob.digest)));

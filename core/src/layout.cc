@@ -38,6 +38,10 @@ bool parse_digits(std::string_view text, size_t pos, size_t width, int& out) {
 
 }  // namespace
 
+std::string blobs_root(DigestAlgorithm algorithm) {
+  return join({k_prefix, "blobs", algorithm_name(algorithm)});
+}
+
 std::string blob_dir(const Digest& digest) {
   const std::string& hex = digest.hex();
   return join({k_prefix, "blobs", digest.algorithm_name(), std::string_view(hex).substr(0, 2), hex});
@@ -227,6 +231,10 @@ std::string layers_root(std::string_view repo) {
 
 std::string uploads_root(std::string_view repo) {
   return join({repo_dir(repo), "_uploads"});
+}
+
+std::string gc_root() {
+  return join({k_prefix, "_gc"});
 }
 
 std::string gc_lease() {

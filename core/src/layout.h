@@ -15,7 +15,8 @@ namespace regd::layout {
 
 inline constexpr std::string_view k_prefix = "docker/registry/v2";
 
-// blobs/<alg>/<hex[0:2]>/<hex>/data and its directory.
+// blobs/<alg>, and blobs/<alg>/<hex[0:2]>/<hex>/data and its directory.
+std::string blobs_root(DigestAlgorithm algorithm);
 std::string blob_dir(const Digest& digest);
 std::string blob_data(const Digest& digest);
 
@@ -75,6 +76,7 @@ std::string format_time(Clock::time_point time);
 // sweep parks blob directories until it has re-checked their links.
 std::string layers_root(std::string_view repo);
 std::string uploads_root(std::string_view repo);
+std::string gc_root();
 std::string gc_lease();
 std::string gc_lease_lock();
 std::string gc_clock();

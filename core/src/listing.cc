@@ -90,13 +90,44 @@ Status walk_repositories(Storage& storage, PageCollector& page, const std::strin
 
 }  // namespace
 
+// A tag directory without its current link is what an interrupted tag write or delete leaves
+// (docs/storage-layout.md, "Crash points"): it is not a tag. Only the names that make the page
+// are checked; when one of them is such a leftover the listing runs again checking every name
+// that would enter the page, so the cost stays bounded by the page, not by the tags.
 Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::string_view last) {
   REGD_TRY(validate_repository(repo));
+  auto page = collect_tags(repo, n, last, false);
+  if (!page) {
+    return page;
+  }
+  for (const std::string& tag : page->items) {
+    auto present = exists(layout::tag_current_link(repo, tag));
+    if (!present) {
+      return std::unexpected(present.error());
+    }
+    if (!*present) {
+      return collect_tags(repo, n, last, true);
+    }
+  }
+  return page;
+}
+
+Result<Page> RegistryImpl::collect_tags(std::string_view repo, size_t n, std::string_view last, bool check) {
   PageCollector page(n, last);
   auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
-    if (entry.type == EntryType::directory && validate_tag(entry.name)) {
-      page.offer(entry.name);
+    if (entry.type != EntryType::directory || !validate_tag(entry.name) || !page.wants(entry.name)) {
+      return {};
     }
+    if (check) {
+      auto present = exists(layout::tag_current_link(repo, entry.name));
+      if (!present) {
+        return std::unexpected(present.error());
+      }
+      if (!*present) {
+        return {};
+      }
+    }
+    page.offer(entry.name);
     return {};
   });
   if (is_missing(listed)) {

@@ -84,24 +84,29 @@ Status RegistryImpl::check_references(std::string_view repo, const ParsedManifes
   return {};
 }
 
+// Data first, links after: a crash leaves at most unreferenced data (GC collects it) or a
+// referrers entry without its revision link (ignored by readers), never a revision link without
+// data. The data is checked again once GC can see the fresh revision link: a sweep that parked it
+// in its trash between the two steps either puts it back on its re-check or is seen here.
 Status RegistryImpl::store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
                                     const ParsedManifest& parsed) {
-  // The referrers entry goes before the revision link: readers ignore entries without one.
+  REGD_TRY(ensure_manifest_data(digest, content));
   if (parsed.subject) {
     REGD_TRY(write_link(layout::referrer_link(repo, parsed.subject->digest, digest), digest));
   }
-  // Revision link first, data second: the data is checked (and written if missing) only once GC
-  // can see the fresh link, so a concurrent sweep never deletes what this PUT acknowledges.
-  // Until the data exists a revision link reads as manifest_unknown.
   REGD_TRY(write_link(layout::revision_link(repo, digest), digest));
+  return ensure_manifest_data(digest, content);
+}
+
+Status RegistryImpl::ensure_manifest_data(const Digest& digest, std::string_view content) {
   auto present = exists(layout::blob_data(digest));
   if (!present) {
     return std::unexpected(present.error());
   }
-  if (!*present) {
-    REGD_TRY(m_storage->write_file(layout::blob_data(digest), content));
+  if (*present) {
+    return {};
   }
-  return {};
+  return m_storage->write_file(layout::blob_data(digest), content);
 }
 
 Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,

@@ -112,6 +112,10 @@ class RegistryImpl final : public Registry {
   // leaves only a directory GC removes (docs/storage-layout.md, "Crash points").
   Status remove_upload(std::string_view repo, std::string_view id);
 
+  // ---- listings (listing.cc) ----
+  // One page of the tag directories; with `check`, only those with a current link.
+  Result<Page> collect_tags(std::string_view repo, size_t n, std::string_view last, bool check);
+
   // ---- manifests (manifest_ops.cc, referrers.cc) ----
   // Resolves a tag or digest reference to a manifest digest with a revision link in repo.
   Result<Digest> resolve(std::string_view repo, std::string_view reference);
@@ -120,8 +124,11 @@ class RegistryImpl final : public Registry {
   Status check_blob_reference(std::string_view repo, const Descriptor& descriptor);
   Status store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
                         const ParsedManifest& parsed);
+  // Writes the manifest's blob data unless it is stored already.
+  Status ensure_manifest_data(const Digest& digest, std::string_view content);
   Status write_tag(std::string_view repo, std::string_view tag, const Digest& digest);
   Status remove_tags_pointing_to(std::string_view repo, const Digest& digest);
+  Status remove_tag(std::string_view repo, std::string_view tag);
   Result<std::optional<Descriptor>> referrer_descriptor(std::string_view repo, const Digest& digest,
                                                         const Digest& subject);
   Status prune_referrers(std::string_view repo);

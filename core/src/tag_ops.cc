@@ -28,9 +28,19 @@ Status RegistryImpl::remove_tags_pointing_to(std::string_view repo, const Digest
     return listed;
   }
   for (const std::string& tag : doomed) {
-    REGD_TRY(m_storage->remove_all(layout::tag_dir(repo, tag)));
+    REGD_TRY(remove_tag(repo, tag));
   }
   return {};
+}
+
+Status RegistryImpl::remove_tag(std::string_view repo, std::string_view tag) {
+  // The current link first: the tag vanishes at once, and a crash leaves only a directory that
+  // readers skip and GC removes.
+  auto removed = m_storage->remove(layout::tag_current_link(repo, tag));
+  if (!removed && removed.error().code != Errc::not_found) {
+    return removed;
+  }
+  return m_storage->remove_all(layout::tag_dir(repo, tag));
 }
 
 Status RegistryImpl::delete_tag(std::string_view repo, std::string_view tag) {
@@ -43,7 +53,7 @@ Status RegistryImpl::delete_tag(std::string_view repo, std::string_view tag) {
   if (!*present) {
     return fail(Errc::manifest_unknown, "tag " + std::string(tag) + " in " + std::string(repo));
   }
-  return m_storage->remove_all(layout::tag_dir(repo, tag));
+  return remove_tag(repo, tag);
 }
 
 Status RegistryImpl::set_tag(std::string_view repo, std::string_view tag, const Digest& digest) {

@@ -128,18 +128,42 @@ TEST_F(GcTest, DeleteUntaggedKeepsIndexChildrenAndReferrersOfKeptManifests) {
   EXPECT_OK(m_registry->get_manifest("multi", sig->str()));
 }
 
-TEST_F(GcTest, FailedReadWhileMarkingDeletesNothing) {
+// A manifest that cannot be read confines the damage to its repository: every blob it links is
+// kept and reported, while GC goes on elsewhere.
+TEST_F(GcTest, FailedManifestReadKeepsItsRepositoryAndCollectsTheRest) {
   ASSERT_OK(push_image(*m_registry, "app", "v1", ImageSpec("{}", {"layer"})));
-  auto orphan = push_blob(*m_registry, "app", "orphan");
-  ASSERT_OK(orphan);
+  auto linked_orphan = push_blob(*m_registry, "app", "orphan");
+  ASSERT_OK(linked_orphan);
+  auto elsewhere = push_blob(*m_registry, "other", "garbage elsewhere");
+  ASSERT_OK(elsewhere);
   age_everything(2h);
   std::shared_ptr<FaultStorage> faulty = make_fault_storage(m_storage);
   faulty->add_rule({StorageOp::read, "/blobs/", 1, true, Errc::io_error});
   GcOptions options;
   options.grace = m_grace;
   auto report = collect_garbage(faulty, options);
-  EXPECT_ERRC(report, Errc::io_error);
+  ASSERT_OK(report);
   EXPECT_GT(faulty->injected(), 0u);
+  ASSERT_EQ(report->incomplete.size(), 1u);
+  EXPECT_EQ(report->incomplete[0].repository, "app");
+  EXPECT_NE(report->incomplete[0].reason.find("does not read"), std::string::npos);
+  EXPECT_TRUE(has_blob(*linked_orphan));
+  EXPECT_TRUE(has_blob(digest_of("layer")));
+  EXPECT_FALSE(has_blob(*elsewhere));
+  EXPECT_EQ(report->blobs_removed, 1u);
+}
+
+// A listing that fails leaves GC nothing to confine the damage to: it stops and deletes nothing.
+TEST_F(GcTest, FailedLinkListingDeletesNothing) {
+  ASSERT_OK(push_image(*m_registry, "app", "v1", ImageSpec("{}", {"layer"})));
+  auto orphan = push_blob(*m_registry, "other", "orphan");
+  ASSERT_OK(orphan);
+  age_everything(2h);
+  std::shared_ptr<FaultStorage> faulty = make_fault_storage(m_storage);
+  faulty->add_rule({StorageOp::list, "/_layers", 1, true, Errc::io_error});
+  GcOptions options;
+  options.grace = m_grace;
+  EXPECT_ERRC(collect_garbage(faulty, options), Errc::io_error);
   EXPECT_TRUE(has_blob(*orphan));
   EXPECT_FALSE(std::filesystem::exists(v2() / "_gc" / "lease"));
 }

@@ -51,11 +51,11 @@ struct GcIncomplete {
 // What an interrupted write can leave behind (docs/storage-layout.md, "Crash points"). None of
 // it is visible to readers; garbage collection removes each once older than the grace window.
 enum class LeftoverKind {
-  temp_file,          // a ".tmp-" file or directory of a write that never committed
-  blob_without_data,  // a blob directory holding no data file
-  layer_link,         // a repository's layer link to a blob whose data is not stored
-  revision_link,      // a revision link to a manifest never stored (no tag or manifest needs it)
-  upload_session,     // an upload session directory without startedat (never published, or being removed)
+  temp_file,            // a ".tmp-" file or directory of a write that never committed
+  blob_without_data,    // a blob directory holding no data file
+  layer_link,           // a repository's layer link to a blob whose data is not stored
+  revision_link,        // a revision link to a manifest never stored (no tag or manifest needs it)
+  upload_session,       // an upload session directory without startedat (never published, or being removed)
   tag_without_current,  // a tag directory without its current link
 };
 
@@ -65,8 +65,8 @@ std::string_view leftover_kind_name(LeftoverKind kind);
 
 struct Leftover {
   LeftoverKind kind = LeftoverKind::temp_file;
-  std::string path;        // storage path (relative to the root) of what would be removed
-  std::string repository;  // empty for the blob store
+  std::string path;         // storage path (relative to the root) of what would be removed
+  std::string repository;   // empty for the blob store
   Clock::time_point mtime;  // its newest modification time (storage clock)
   uint64_t bytes = 0;       // data it holds (temp files, sessions)
   bool removable = false;   // older than the cutoff of the run that found it
