@@ -56,6 +56,17 @@ Exit run_regd(const fs::path& dir, std::vector<std::string> args,
   return out;
 }
 
+// The log once it contains `text` (access lines are written after the response is sent).
+std::string log_with(const RegdProcess& regd, const std::string& text) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto log = regd.log();
+  while (log.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = regd.log();
+  }
+  return log;
+}
+
 std::string listen_arg() {
   return "127.0.0.1:" + std::to_string(free_port());
 }
@@ -176,7 +187,7 @@ TEST(Startup, ATlsHandshakeIsNotedOnceAndClosed) {
     EXPECT_TRUE(raw.closed_by_peer());
   }
   ASSERT_TRUE(regd.client().Get("/healthz"));
-  auto log = regd.log();
+  auto log = log_with(regd, R"("path":"/healthz")");
   std::string note = "TLS handshake on a plain-HTTP listener: clients must use http://";
   auto first = log.find(note);
   ASSERT_NE(first, std::string::npos) << log;
@@ -192,7 +203,7 @@ TEST(Startup, JsonLogsUseJsonTypes) {
   ASSERT_TRUE(regd.client().Get("/v2/"));
   bool listening = false;
   bool request = false;
-  std::istringstream lines(regd.log());
+  std::istringstream lines(log_with(regd, R"("msg":"request")"));
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << line;
@@ -213,7 +224,7 @@ TEST(Startup, TextLogsPrintBooleansAndShortDurations) {
   RegdProcess regd(tmp.path() / "root", {"--log-format", "text"});
   ASSERT_TRUE(regd.ready());
   ASSERT_TRUE(regd.client().Get("/v2/"));
-  auto log = regd.log();
+  auto log = log_with(regd, "path=/v2/ ");
   EXPECT_NE(log.find(" read_only=false"), std::string::npos) << log;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(path=/v2/ .* duration_ms=(\S+))"))) << log;
