@@ -1,5 +1,9 @@
 #include "config.h"
 
+#include <algorithm>
+#include <fstream>
+#include <set>
+
 #include <CLI/CLI.hpp>
 
 #include "http_util.h"
@@ -24,6 +28,62 @@ void add_gc_options(CLI::App& app, Config& c) {
   app.add_option("--link-refresh", c.link_refresh, "Re-touch a blob link a write relies on when older than this")
       ->envname("REGD_LINK_REFRESH")
       ->capture_default_str();
+  app.add_option("--immutable-tags", c.immutable_tags,
+                 "Tags matching these comma-separated patterns (v*,release-*) never move and are never deleted")
+      ->envname("REGD_IMMUTABLE_TAGS");
+}
+
+Status validate_patterns(const std::string& text) {
+  for (const std::string& pattern : split_patterns(text)) {
+    bool ok = pattern.size() <= 128 && std::all_of(pattern.begin(), pattern.end(), [](char ch) {
+                return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-' ||
+                       ch == '*' || ch == '?';
+              });
+    if (!ok) {
+      return fail(Errc::invalid_argument,
+                  "--immutable-tags: '" + pattern + "' is not a tag pattern (tag characters, '*' and '?')");
+    }
+  }
+  return {};
+}
+
+// The option a configuration key names: the long flag name, with '_' accepted for '-'.
+CLI::Option* option_for_key(CLI::App& app, std::string key) {
+  static const std::set<std::string> k_not_configurable = {"config", "help", "version"};
+  std::replace(key.begin(), key.end(), '_', '-');
+  if (k_not_configurable.contains(key)) {
+    return nullptr;
+  }
+  return app.get_option_no_throw("--" + key);
+}
+
+Status apply_item(CLI::App& app, const CLI::ConfigItem& item, const std::string& path) {
+  auto where = path + ": ";
+  if (!item.parents.empty()) {
+    return fail(Errc::invalid_argument, where + "unknown key '" + item.fullname() + "' (section [" +
+                                            item.parents.front() + "]): keys go at the top level, without sections");
+  }
+  CLI::Option* option = option_for_key(app, item.name);
+  if (option == nullptr) {
+    return fail(Errc::invalid_argument, where + "unknown key '" + item.name + "'");
+  }
+  if (option->count() > 0) {
+    return {};  // the command line or the environment set it: they win
+  }
+  try {
+    if (option->get_expected_min() == 0) {
+      if (item.inputs.size() != 1) {
+        return fail(Errc::invalid_argument, where + "key '" + item.name + "' takes one value");
+      }
+      option->add_result(option->get_flag_value(item.name, item.inputs.front()));
+    } else {
+      option->add_result(item.inputs);
+    }
+    option->run_callback();
+  } catch (const CLI::Error& e) {
+    return fail(Errc::invalid_argument, where + "key '" + item.name + "': " + e.what());
+  }
+  return {};
 }
 
 Status validate_gc(const Config& c) {
@@ -42,7 +102,8 @@ Status validate_gc(const Config& c) {
 }  // namespace
 
 void add_config_options(CLI::App& app, Config& c) {
-  app.set_config("--config", "", "Read options from this TOML/INI file (keys are the long flag names)");
+  app.add_option("--config", c.config_file, "Read options from this TOML file (keys are the long flag names)")
+      ->envname("REGD_CONFIG");
   app.add_option("--root", c.root, "Storage root (registry:2 layout)")->envname("REGD_ROOT")->capture_default_str();
   app.add_option("--listen", c.listen, "Address to listen on, HOST:PORT")
       ->envname("REGD_LISTEN")
@@ -93,7 +154,73 @@ Status validate_config(const Config& c) {
   if (auto listen = parse_listen(c.listen); !listen) {
     return std::unexpected(listen.error());
   }
+  if (auto patterns = validate_patterns(c.immutable_tags); !patterns) {
+    return patterns;
+  }
   return validate_gc(c);
+}
+
+Status apply_config_file(CLI::App& app, const std::string& path) {
+  std::ifstream input(path);
+  if (!input.good()) {
+    return fail(Errc::io_error, "cannot read the configuration file " + path);
+  }
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_config(input);
+  } catch (const CLI::Error& e) {
+    return fail(Errc::io_error, path + ": " + e.what());
+  }
+  for (const CLI::ConfigItem& item : items) {
+    if (item.name == "++" || item.name == "--") {
+      continue;  // CLI11's markers for entering and leaving a section
+    }
+    if (auto applied = apply_item(app, item, path); !applied) {
+      return applied;
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> unknown_environment(const CLI::App& app, const char* const* environment) {
+  std::set<std::string> known;
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->get_envname().empty()) {
+      known.insert(option->get_envname());
+    }
+  }
+  std::vector<std::string> unknown;
+  for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text = *entry;
+    auto name = std::string(text.substr(0, text.find('=')));
+    if (name.starts_with("REGD_") && !known.contains(name)) {
+      unknown.push_back(name);
+    }
+  }
+  std::sort(unknown.begin(), unknown.end());
+  return unknown;
+}
+
+std::vector<std::string> split_patterns(std::string_view text) {
+  std::vector<std::string> patterns;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto part = text.substr(0, comma);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) {
+      part.remove_prefix(1);
+    }
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) {
+      part.remove_suffix(1);
+    }
+    if (!part.empty()) {
+      patterns.emplace_back(part);
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(comma + 1);
+  }
+  return patterns;
 }
 
 Result<ListenAddress> parse_listen(std::string_view text) {

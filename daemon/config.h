@@ -1,9 +1,13 @@
-// regd's settings, from command-line flags, a TOML/INI file (--config) and REGD_* environment
-// variables. Precedence (CLI11's): command line, then config file, then environment, then defaults.
+// regd's settings, from command-line flags, REGD_* environment variables and a TOML/INI file
+// (--config). Precedence, the conventional one: command line, then environment, then the file,
+// then the defaults. Unknown keys in the file are errors; unknown REGD_* variables are warned
+// about (docs/regd.md, "Configuration").
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "regd/error.h"
 
@@ -34,12 +38,27 @@ struct Config {
   bool gc_delete_untagged = false;
   std::string upload_ttl = "7d";
   std::string link_refresh = "10m";  // writers re-touch links they rely on when older than this
+  std::string immutable_tags;        // comma-separated tag patterns ("v*,release-*"); empty: none
+  std::string config_file;           // --config / REGD_CONFIG
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
 void add_config_options(CLI::App& app, Config& config);
 
-// Checks values CLI11 cannot (log format, listen syntax). Errors: invalid_argument.
+// Reads the TOML/INI file `path` and sets every option that the command line and the environment
+// (already parsed into `app`) left unset. REQUIRES: app.parse() ran. Errors: invalid_argument
+// naming the file and the key (a key no option has, any [section] - keys live at the top
+// level -, a value the option refuses), io_error (cannot read or parse the file).
+[[nodiscard]] Status apply_config_file(CLI::App& app, const std::string& path);
+
+// The REGD_* variables of `environment` (NAME=VALUE strings, null-terminated like environ) that
+// no option reads, sorted. regd warns about them rather than refusing to start.
+std::vector<std::string> unknown_environment(const CLI::App& app, const char* const* environment);
+
+// The patterns of Config::immutable_tags, split at commas, blanks trimmed, empty ones dropped.
+std::vector<std::string> split_patterns(std::string_view text);
+
+// Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);
 
 struct ListenAddress {

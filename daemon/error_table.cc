@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "log.h"
+
 namespace regd::daemon {
 namespace {
 
@@ -77,6 +79,10 @@ HttpError http_error(Errc code, Area area) {
       return {413, "SIZE_INVALID"};
     case Errc::denied:
       return {403, "DENIED"};
+    case Errc::immutable:
+      // 409, not 403: the request conflicts with the tag's current state; credentials would not
+      // help, and 403 makes clients suggest a login (docs/http-api.md).
+      return {409, "DENIED"};
     case Errc::no_space:
       return {507, "UNKNOWN"};
     case Errc::io_error:
@@ -97,9 +103,33 @@ Response error_response(unsigned status, std::string_view code, std::string_view
   return r;
 }
 
+bool is_storage_failure(Errc code) {
+  return code == Errc::io_error || code == Errc::corrupt || code == Errc::no_space || code == Errc::denied;
+}
+
+namespace {
+
+// The client learns that storage failed, and the request id to quote; the detail (which names
+// storage paths) goes to the log only.
+std::string client_message(const Error& error) {
+  if (!is_storage_failure(error.code)) {
+    return error.message;
+  }
+  auto request_id = current_request_id();
+  log(LogLevel::error, "storage error",
+      {{"request_id", request_id}, {"code", errc_name(error.code)}, {"error", error.message}});
+  std::string message = error.code == Errc::no_space ? "storage full" : "storage error";
+  if (!request_id.empty()) {
+    message += " (request id " + std::string(request_id) + ")";
+  }
+  return message;
+}
+
+}  // namespace
+
 Response error_response(const Error& error, Area area) {
   auto http = http_error(error.code, area);
-  auto r = error_response(http.status, http.code, error.message);
+  auto r = error_response(http.status, http.code, client_message(error));
   if (http.status == 429) {
     r.set("Retry-After", "1");
   }

@@ -20,7 +20,12 @@ struct HttpError {
 
 HttpError http_error(Errc code, Area area);
 
-// A complete error response: status, JSON body, Content-Type.
+// True for the codes that mean the storage itself failed (io_error, corrupt, no_space, denied).
+bool is_storage_failure(Errc code);
+
+// A complete error response: status, JSON body, Content-Type. A storage failure's message is
+// never sent (it names storage paths): the body says "storage error (request id <id>)" and the
+// detail is logged with current_request_id() (log.h).
 Response error_response(const Error& error, Area area);
 Response error_response(unsigned status, std::string_view code, std::string_view message);
 

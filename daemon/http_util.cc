@@ -141,10 +141,12 @@ RangeRequest parse_range(std::string_view header, uint64_t size) {
   }
   auto first = parse_uint(first_text);
   auto last = last_text.empty() ? std::optional<uint64_t>(UINT64_MAX) : parse_uint(last_text);
-  if (!first || !last || *last < *first) {
+  if (!first || !last) {
     return {};
   }
-  if (*first >= size) {
+  // A last position before the first (bytes=500-0) is refused with 416, not served whole: the
+  // distribution spec asks for it, where RFC 9110 would allow ignoring the header.
+  if (*last < *first || *first >= size) {
     return {RangeKind::unsatisfiable, {}};
   }
   return {RangeKind::single, {*first, std::min(*last, size - 1)}};

@@ -39,7 +39,8 @@ struct RangeRequest {
 
 // Interprets a Range header ("bytes=a-b", "bytes=a-", "bytes=-n") against a representation of
 // `size` bytes. Syntax errors, other units and multiple ranges yield `none` (serve it whole, as
-// RFC 9110 allows); a well-formed range outside the content yields `unsatisfiable`.
+// RFC 9110 allows); a well-formed range outside the content, or one whose last position is
+// before its first (bytes=500-0, as the distribution spec requires), yields `unsatisfiable`.
 RangeRequest parse_range(std::string_view header, uint64_t size);
 
 // Parses an upload Content-Range: "<first>-<last>" (the spec's form) or "bytes <first>-<last>"

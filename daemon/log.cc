@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -11,6 +12,7 @@ namespace regd::daemon {
 namespace {
 
 std::atomic<LogFormat> g_format{LogFormat::json};
+thread_local std::string_view t_request_id;
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
@@ -54,8 +56,15 @@ std::string text_line(LogLevel level, std::string_view msg, std::initializer_lis
     line += " " + std::string(f.key) + "=";
     std::visit(
         [&](const auto& v) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string_view>) {
             line += v;
+          } else if constexpr (std::is_same_v<T, bool>) {
+            line += v ? "true" : "false";
+          } else if constexpr (std::is_same_v<T, double>) {
+            char buf[64];
+            auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+            line.append(buf, end);
           } else {
             line += std::to_string(v);
           }
@@ -66,6 +75,18 @@ std::string text_line(LogLevel level, std::string_view msg, std::initializer_lis
 }
 
 }  // namespace
+
+std::string_view current_request_id() {
+  return t_request_id;
+}
+
+RequestIdScope::RequestIdScope(std::string_view request_id) : m_previous(t_request_id) {
+  t_request_id = request_id;
+}
+
+RequestIdScope::~RequestIdScope() {
+  t_request_id = m_previous;
+}
 
 void set_log_format(LogFormat format) {
   g_format = format;

@@ -6,12 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include "config.h"
+#include "exit_codes.h"
 #include "gc_task.h"
 #include "log.h"
 #include "regd/duration.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
 #include "server.h"
+
+extern char** environ;  // NOLINT: POSIX declares it nowhere
 
 namespace {
 
@@ -33,25 +36,39 @@ std::unique_ptr<GcTask> start_gc(const Config& config, const std::shared_ptr<Sto
   return std::make_unique<GcTask>(storage, options, interval);
 }
 
-int serve(const Config& config) {
+// The storage root, usable as configured: writable, or readable for a --read-only instance.
+// A root that cannot be used is a start-up error, not something only /readyz reports.
+Result<std::shared_ptr<Storage>> open_storage(const Config& config) {
   auto storage = make_posix_storage(config.root);
   if (!storage) {
-    log(LogLevel::error, "cannot open storage", {{"root", config.root}, {"error", storage.error().message}});
-    return 1;
+    return std::unexpected(storage.error());
   }
-  std::shared_ptr<Storage> shared = std::move(*storage);
+  auto access = config.read_only ? StorageAccess::read : StorageAccess::write;
+  if (auto usable = probe_storage(**storage, access); !usable) {
+    return std::unexpected(usable.error());
+  }
+  return std::shared_ptr<Storage>(std::move(*storage));
+}
+
+int serve(const Config& config) {
+  auto shared = open_storage(config);
+  if (!shared) {
+    log(LogLevel::error, "cannot use the storage root", {{"root", config.root}, {"error", shared.error().message}});
+    return k_exit_error;
+  }
   RegistryOptions options;
   options.max_manifest_size = config.max_manifest_size;
   options.refresh_after = *parse_duration(config.link_refresh);
-  auto registry = make_registry(shared, options);
-  auto gc = start_gc(config, shared);
+  options.immutable_tags = split_patterns(config.immutable_tags);
+  auto registry = make_registry(*shared, options);
+  auto gc = start_gc(config, *shared);
   ServerState state;
-  Context ctx{*registry, *shared, config, state};
+  Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
   if (auto listening = server.listen(*address); !listening) {
     log(LogLevel::error, "cannot listen", {{"listen", config.listen}, {"error", listening.error().message}});
-    return 1;
+    return k_exit_error;
   }
   unsigned threads = config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   log(LogLevel::info, "listening",
@@ -59,29 +76,55 @@ int serve(const Config& config) {
        {"port", server.port()},
        {"root", config.root},
        {"threads", threads},
-       {"read_only", config.read_only ? "true" : "false"}});
+       {"read_only", config.read_only}});
   return server.run(threads);
+}
+
+// Flags, then REGD_* variables (both parsed by CLI11), then the --config file for what is left.
+// Returns an exit code when regd must stop here (help, version, any usage error).
+std::optional<int> parse_options(CLI::App& app, Config& config, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      return app.exit(e);  // --help, --version
+    }
+    return report_error(e.what(), k_exit_usage);
+  }
+  if (!config.config_file.empty()) {
+    if (auto applied = apply_config_file(app, config.config_file); !applied) {
+      return report_error(applied.error().message, k_exit_usage);
+    }
+  }
+  if (auto valid = validate_config(config); !valid) {
+    return report_error(valid.error().message, k_exit_usage);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"regd: OCI distribution registry daemon", "regd"};
+  app.footer(
+      "Exit codes: 0 stopped after a drain, 1 cannot start, 2 usage, 3 stopped by a second signal.\n"
+      "See regd(8).");
   Config config;
   add_config_options(app, config);
   app.set_version_flag("--version", "regd 0.1.0");
-  CLI11_PARSE(app, argc, argv);
-  if (auto valid = validate_config(config); !valid) {
-    std::cerr << "regd: error: " << valid.error().message << "\n";
-    return 2;
+  if (auto stop = parse_options(app, config, argc, argv)) {
+    return *stop;
   }
   set_log_format(config.log_format == "text" ? LogFormat::text : LogFormat::json);
+  for (const std::string& name : unknown_environment(app, environ)) {
+    log(LogLevel::warn, "environment variable matches no option, ignored", {{"name", name}});
+  }
   // sendfile(2) and writes to a closed socket must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   try {
     return serve(config);
   } catch (const std::exception& e) {
     log(LogLevel::error, "fatal", {{"error", e.what()}});
-    return 1;
+    return k_exit_error;
   }
 }

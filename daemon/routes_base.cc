@@ -1,9 +1,5 @@
-// /v2/ (API version check), /healthz (alive), /readyz (storage writable, not draining),
+// /v2/ (API version check), /healthz (alive), /readyz (storage usable, not draining),
 // /metrics (Prometheus).
-#include <atomic>
-
-#include <unistd.h>
-
 #include "error_table.h"
 #include "log.h"
 #include "routes.h"
@@ -19,26 +15,16 @@ Response text(unsigned status, std::string body) {
   return r;
 }
 
-// A probe file name unique to this process and call: instances sharing one root never collide.
-std::string probe_path() {
-  static std::atomic<uint64_t> counter{0};
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return "_regd/readyz/" + std::string(host) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-}
-
+// Readiness of a read-only instance means "can read": it never writes, and a read-only mount is
+// exactly where such an instance runs.
 Response readyz(Context& ctx) {
   if (ctx.state.draining) {
     return text(503, "draining\n");
   }
-  auto path = probe_path();
-  auto written = ctx.storage.write_file(path, "ok");
-  if (!written) {
-    log(LogLevel::error, "readiness probe failed", {{"error", written.error().message}});
-    return text(503, "storage not writable: " + written.error().message + "\n");
-  }
-  if (auto removed = ctx.storage.remove(path); !removed && removed.error().code != Errc::not_found) {
-    return text(503, "storage not writable: " + removed.error().message + "\n");
+  auto access = ctx.config.read_only ? StorageAccess::read : StorageAccess::write;
+  if (auto usable = probe_storage(ctx.storage, access); !usable) {
+    log(LogLevel::error, "readiness probe failed", {{"error", usable.error().message}});
+    return text(503, usable.error().message + "\n");
   }
   return text(200, "ready\n");
 }

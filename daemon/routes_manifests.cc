@@ -78,6 +78,10 @@ class ManifestSink : public BodySink {
     if (put->subject) {
       r.set("OCI-Subject", put->subject->str());
     }
+    // One header per ?tag= the registry set: how a client knows the tags were accepted (spec).
+    for (const std::string& tag : put->tags) {
+      r.add("OCI-Tag", tag);
+    }
     return r;
   }
 

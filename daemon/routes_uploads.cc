@@ -240,6 +240,17 @@ Response status_or_cancel(Context& ctx, const Request& request, const Route& rou
   return upload_response(204, route.name, *status);
 }
 
+// ?digest-algorithm=sha512 (spec): the session hashes with it. Errors: unsupported (an unknown one).
+Result<DigestAlgorithm> upload_algorithm(const Request& request) {
+  auto name = query_value(request.query, "digest-algorithm").value_or("sha256");
+  for (DigestAlgorithm algorithm : {DigestAlgorithm::sha256, DigestAlgorithm::sha512}) {
+    if (name == algorithm_name(algorithm)) {
+      return algorithm;
+    }
+  }
+  return fail(Errc::unsupported, "digest algorithm " + name + " is not supported (sha256, sha512)");
+}
+
 }  // namespace
 
 Outcome handle_upload_start(Context& ctx, const Request& request, const Route& route) {
@@ -255,7 +266,11 @@ Outcome handle_upload_start(Context& ctx, const Request& request, const Route& r
   if (auto digest = query_value(request.query, "digest")) {
     return single_post(ctx, route.name, *digest);
   }
-  auto upload = ctx.registry.start_upload(route.name);
+  auto algorithm = upload_algorithm(request);
+  if (!algorithm) {
+    return error_response(algorithm.error(), Area::upload);
+  }
+  auto upload = ctx.registry.start_upload(route.name, *algorithm);
   if (!upload) {
     return error_response(upload.error(), Area::upload);
   }

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 #include <utility>  // before Asio (its awaitable header needs std::exchange)
@@ -15,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "exit_codes.h"
 #include "log.h"
 #include "sd_notify.h"
 #include "session.h"
@@ -42,6 +44,7 @@ struct Server::Impl {
   asio::steady_timer timer;
   ConnectionTracker tracker;
   std::chrono::steady_clock::time_point deadline;
+  std::atomic<bool> forced{false};  // a second signal stopped the drain
 };
 
 void Server::Impl::wait_signal() {
@@ -50,7 +53,8 @@ void Server::Impl::wait_signal() {
       return;
     }
     if (ctx.state.draining) {
-      log(LogLevel::warn, "second signal, stopping now", {{"signal", signal}});
+      log(LogLevel::warn, "second signal, stopping now", {{"signal", signal}, {"exit_status", k_exit_forced}});
+      forced = true;
       io.stop();
       return;
     }
@@ -167,7 +171,7 @@ int Server::run(unsigned threads) {
   for (auto& t : pool) {
     t.join();
   }
-  return 0;
+  return m_impl->forced ? k_exit_forced : k_exit_ok;
 }
 
 }  // namespace regd::daemon

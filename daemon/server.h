@@ -25,7 +25,8 @@ class Server {
 
   // Serves on `threads` threads until SIGTERM or SIGINT, then drains: /readyz turns 503, after
   // Config::drain_delay accepting stops and idle connections close, in-flight requests get
-  // Config::drain_timeout to finish. A second signal stops at once. Returns the exit code (0).
+  // Config::drain_timeout to finish. A second signal stops at once. Returns the exit code:
+  // k_exit_ok after the drain, k_exit_forced after a second signal (exit_codes.h).
   int run(unsigned threads);
 
  private:

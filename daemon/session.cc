@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -92,8 +93,25 @@ class Session {
   bool m_body_started = false;  // the current request's body has been (partly) read
 };
 
+// TLS records start with content type 22 (handshake): no HTTP method starts with that byte.
+bool starts_with_tls_handshake(const beast::flat_buffer& buffer) {
+  return buffer.size() > 0 && static_cast<const unsigned char*>(buffer.data().data())[0] == 0x16;
+}
+
+// skopeo and podman try HTTPS first on every call: say so once per process, not per attempt.
+void note_tls_handshake(const std::string& remote) {
+  static std::atomic<bool> noted{false};
+  if (!noted.exchange(true)) {
+    log(LogLevel::info, "TLS handshake on a plain-HTTP listener: clients must use http://", {{"remote", remote}});
+  }
+}
+
 asio::awaitable<void> Session::run() {
   while (co_await wait_for_request()) {
+    if (starts_with_tls_handshake(m_buffer)) {
+      note_tls_handshake(m_remote);
+      break;  // no HTTP answer: the client expects a TLS record and would only report garbage
+    }
     http::request_parser<http::empty_body> parser;
     parser.header_limit(m_ctx.config.max_header_size);
     // boost::none here would reject every body; "no limit" is the largest value instead.
@@ -149,6 +167,7 @@ asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& par
   m_ctx.state.metrics.request_started();
   Outcome outcome;
   try {
+    RequestIdScope scope(request.request_id);
     outcome = dispatch(m_ctx, request);
   } catch (const std::exception& e) {
     log(LogLevel::error, "handler failed", {{"request_id", request.request_id}, {"error", e.what()}});
@@ -192,6 +211,7 @@ asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_bod
                                             Outcome& outcome, bool& body_done, bool& broken) {
   auto& sink = *outcome.sink;
   if (request.content_length && *request.content_length > outcome.body_limit) {
+    RequestIdScope scope(request.request_id);
     co_return sink.on_error(Error{Errc::too_large, "request body of " + std::to_string(*request.content_length) +
                                                        " bytes over the limit of " +
                                                        std::to_string(outcome.body_limit)});
@@ -206,6 +226,8 @@ asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_bod
   if (request.has_body()) {
     result = co_await read_body(parser, request, sink, outcome.body_limit, error);
   }
+  // No co_await while the scope lives: it is this thread's.
+  RequestIdScope scope(request.request_id);
   switch (result) {
     case BodyResult::ok:
       body_done = true;

@@ -53,7 +53,7 @@ class BlobWriterImpl final : public BlobWriter {
 }  // namespace
 
 Status RegistryImpl::require_linked(std::string_view repo, const Digest& digest) {
-  auto linked = refresh_link(layout::layer_link(repo, digest));
+  auto linked = refresh_link(layout::layer_link(repo, digest), Refresh::best_effort);
   if (!linked) {
     return std::unexpected(linked.error());
   }
@@ -63,7 +63,7 @@ Status RegistryImpl::require_linked(std::string_view repo, const Digest& digest)
       return std::unexpected(manifest.error());
     }
     if (!*manifest) {
-      return fail(Errc::blob_unknown, "blob " + digest.str() + " in " + std::string(repo));
+      return fail(Errc::blob_unknown, "blob " + digest.str() + " not in repository " + std::string(repo));
     }
   }
   return {};
@@ -92,7 +92,7 @@ Status RegistryImpl::delete_blob(std::string_view repo, const Digest& digest) {
     return std::unexpected(linked.error());
   }
   if (!*linked) {
-    return fail(Errc::blob_unknown, "blob " + digest.str() + " in " + std::string(repo));
+    return fail(Errc::blob_unknown, "blob " + digest.str() + " not in repository " + std::string(repo));
   }
   return m_storage->remove_all(layout::layer_dir(repo, digest));
 }
@@ -107,7 +107,7 @@ Result<BlobInfo> RegistryImpl::mount_blob(std::string_view repo, const Digest& d
       return std::unexpected(linked.error());
     }
     if (!*linked) {
-      return fail(Errc::blob_unknown, "blob " + digest.str() + " in " + std::string(*from));
+      return fail(Errc::blob_unknown, "blob " + digest.str() + " not in repository " + std::string(*from));
     }
   }
   if (auto size = blob_size(digest); !size) {

@@ -40,6 +40,8 @@ std::string_view errc_name(Errc code) {
       return "too_large";
     case Errc::denied:
       return "denied";
+    case Errc::immutable:
+      return "immutable";
     case Errc::no_space:
       return "no_space";
     case Errc::io_error:

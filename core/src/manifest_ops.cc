@@ -132,6 +132,13 @@ Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std:
   if (ref->digest && *ref->digest != digest) {
     return fail(Errc::digest_invalid, "manifest content is " + digest.str() + ", not " + ref->digest->str());
   }
+  // Every tag is checked before anything is stored: a refused push leaves no trace.
+  if (!ref->digest) {
+    REGD_TRY(check_tag_change(repo, ref->tag, digest));
+  }
+  for (const std::string& tag : tags) {
+    REGD_TRY(check_tag_change(repo, tag, digest));
+  }
   REGD_TRY(check_references(repo, *parsed));
   REGD_TRY(store_manifest(repo, digest, content, *parsed));
   if (!ref->digest) {
@@ -140,7 +147,8 @@ Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std:
   for (const std::string& tag : tags) {
     REGD_TRY(write_tag(repo, tag, digest));
   }
-  return ManifestPutResult{digest, parsed->subject ? std::optional<Digest>(parsed->subject->digest) : std::nullopt};
+  return ManifestPutResult{digest, parsed->subject ? std::optional<Digest>(parsed->subject->digest) : std::nullopt,
+                           tags};
 }
 
 Result<Digest> RegistryImpl::resolve(std::string_view repo, std::string_view reference) {
@@ -150,7 +158,7 @@ Result<Digest> RegistryImpl::resolve(std::string_view repo, std::string_view ref
   }
   if (!ref->digest) {
     auto target = on_not_found(read_link(layout::tag_current_link(repo, ref->tag)), Errc::manifest_unknown,
-                               "tag " + ref->tag + " in " + std::string(repo));
+                               "tag " + ref->tag + " not in repository " + std::string(repo));
     if (!target) {
       return std::unexpected(target.error());
     }
@@ -161,7 +169,7 @@ Result<Digest> RegistryImpl::resolve(std::string_view repo, std::string_view ref
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::manifest_unknown, "manifest " + ref->digest->str() + " in " + std::string(repo));
+    return fail(Errc::manifest_unknown, "manifest " + ref->digest->str() + " not in repository " + std::string(repo));
   }
   return *ref->digest;
 }
@@ -195,8 +203,9 @@ Status RegistryImpl::delete_manifest(std::string_view repo, const Digest& digest
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " in " + std::string(repo));
+    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " not in repository " + std::string(repo));
   }
+  REGD_TRY(check_tags_pointing_to(repo, digest));
   REGD_TRY(remove_tags_pointing_to(repo, digest));
   if (auto content = read_manifest_blob(digest)) {
     auto parsed = parse_manifest("", *content);

@@ -69,8 +69,9 @@ class PosixReadFile final : public ReadFile {
 
 class PosixWriteFile final : public WriteFile {
  public:
-  PosixWriteFile(int fd, std::string temp, std::string target)
-      : m_fd(fd), m_temp(std::move(temp)), m_target(std::move(target)) {}
+  // `root`: the storage root, for storage-relative paths in messages.
+  PosixWriteFile(int fd, std::string temp, std::string target, std::string root)
+      : m_fd(fd), m_temp(std::move(temp)), m_target(std::move(target)), m_root(std::move(root)) {}
   ~PosixWriteFile() override {
     if (m_fd >= 0) {
       ::close(m_fd);
@@ -86,9 +87,9 @@ class PosixWriteFile final : public WriteFile {
 
   Status write(std::span<const char> data) override {
     if (m_fd < 0) {
-      return fail(Errc::io_error, "write " + m_target + ": file already committed or failed");
+      return fail(Errc::io_error, "write " + relative_to(m_target, m_root) + ": file already committed or failed");
     }
-    auto written = write_all(m_fd, data, -1, m_temp);
+    auto written = write_all(m_fd, data, -1, relative_to(m_temp, m_root));
     if (written) {
       m_size += data.size();
     }
@@ -98,28 +99,29 @@ class PosixWriteFile final : public WriteFile {
   // Rename last: readers must never see a partial file.
   Status commit() override {
     if (m_fd < 0) {
-      return fail(Errc::io_error, "commit " + m_target + ": file already committed or failed");
+      return fail(Errc::io_error, "commit " + relative_to(m_target, m_root) + ": file already committed or failed");
     }
     int fd = std::exchange(m_fd, -1);
     if (::fsync(fd) != 0) {
       int err = errno;
       ::close(fd);
-      return errno_error(err, "fsync", m_temp);
+      return errno_error(err, "fsync", m_temp, m_root);
     }
     if (::close(fd) != 0) {
-      return errno_error(errno, "close", m_temp);
+      return errno_error(errno, "close", m_temp, m_root);
     }
     if (::rename(m_temp.c_str(), m_target.c_str()) != 0) {
-      return errno_error(errno, "rename to", m_target);
+      return errno_error(errno, "rename to", m_target, m_root);
     }
     m_committed = true;
-    return fsync_dir(parent_of(m_target));
+    return fsync_dir(parent_of(m_target), m_root);
   }
 
  private:
   int m_fd;
   std::string m_temp;
   std::string m_target;
+  std::string m_root;
   uint64_t m_size = 0;
   bool m_committed = false;
 };

@@ -48,13 +48,16 @@ class PosixStorage final : public Storage {
     }
     return m_root + "/" + path;
   }
+  // Messages name storage-relative paths: errors reach logs and, through callers, clients, who
+  // must not learn where the storage is mounted.
+  std::string shown(const std::string& full) const { return posix::relative_to(full, m_root); }
   Status make_parent(const std::string& full) const { return posix::make_dirs(posix::parent_of(full), m_root); }
   // Read paths re-check a missing file once on network filesystems; a local miss is final.
   const std::string* missing(const std::string& full) const { return m_retry_missing ? &full : nullptr; }
   Result<int> open_for_read(const std::string& full) const {
     int fd = posix::with_retries([&] { return ::open(full.c_str(), O_RDONLY | O_CLOEXEC); }, missing(full));
     if (fd < 0) {
-      return errno_error(errno, "open", full);
+      return errno_error(errno, "open", full, m_root);
     }
     return fd;
   }
@@ -78,11 +81,11 @@ Result<std::string> PosixStorage::read(const std::string& path, size_t max_size)
   FdGuard guard(*fd);
   struct stat st {};
   if (::fstat(*fd, &st) != 0) {
-    return errno_error(errno, "stat", *full);
+    return errno_error(errno, "stat", *full, m_root);
   }
   if (static_cast<uint64_t>(st.st_size) > max_size) {
-    return fail(Errc::too_large,
-                "read " + *full + ": " + std::to_string(st.st_size) + " bytes, limit " + std::to_string(max_size));
+    return fail(Errc::too_large, "read " + shown(*full) + ": " + std::to_string(st.st_size) + " bytes, limit " +
+                                     std::to_string(max_size));
   }
   // Read to EOF rather than trusting st_size, but never past the limit.
   std::string out;
@@ -93,13 +96,14 @@ Result<std::string> PosixStorage::read(const std::string& path, size_t max_size)
       continue;
     }
     if (n < 0) {
-      return errno_error(errno, "read", *full);
+      return errno_error(errno, "read", *full, m_root);
     }
     if (n == 0) {
       return out;
     }
     if (out.size() + static_cast<size_t>(n) > max_size) {
-      return fail(Errc::too_large, "read " + *full + ": over the limit of " + std::to_string(max_size) + " bytes");
+      return fail(Errc::too_large,
+                  "read " + shown(*full) + ": over the limit of " + std::to_string(max_size) + " bytes");
     }
     out.append(buf, static_cast<size_t>(n));
   }
@@ -117,12 +121,12 @@ Result<std::unique_ptr<ReadFile>> PosixStorage::open_read(const std::string& pat
   FdGuard guard(*fd);
   struct stat st {};
   if (::fstat(*fd, &st) != 0) {
-    return errno_error(errno, "stat", *full);
+    return errno_error(errno, "stat", *full, m_root);
   }
   if (S_ISDIR(st.st_mode)) {
-    return fail(Errc::io_error, "open " + *full + ": is a directory");
+    return fail(Errc::io_error, "open " + shown(*full) + ": is a directory");
   }
-  return std::make_unique<PosixReadFile>(guard.release(), static_cast<uint64_t>(st.st_size), *full);
+  return std::make_unique<PosixReadFile>(guard.release(), static_cast<uint64_t>(st.st_size), shown(*full));
 }
 
 // A concurrent GC may remove an empty parent between mkdir and open: retry a few times.
@@ -143,7 +147,7 @@ Result<int> PosixStorage::create_temp(const std::string& full, std::string& temp
       break;
     }
   }
-  return errno_error(err, "create", temp);
+  return errno_error(err, "create", temp, m_root);
 }
 
 Result<std::unique_ptr<WriteFile>> PosixStorage::create(const std::string& path) {
@@ -156,7 +160,7 @@ Result<std::unique_ptr<WriteFile>> PosixStorage::create(const std::string& path)
   if (!fd) {
     return std::unexpected(fd.error());
   }
-  return std::make_unique<PosixWriteFile>(*fd, std::move(temp), *full);
+  return std::make_unique<PosixWriteFile>(*fd, std::move(temp), *full, m_root);
 }
 
 Result<std::unique_ptr<AppendFile>> PosixStorage::open_append(const std::string& path, bool create) {
@@ -172,14 +176,14 @@ Result<std::unique_ptr<AppendFile>> PosixStorage::open_append(const std::string&
   int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0);
   int fd = posix::with_retries([&] { return ::open(full->c_str(), flags, 0644); });
   if (fd < 0) {
-    return errno_error(errno, "open", *full);
+    return errno_error(errno, "open", *full, m_root);
   }
   FdGuard guard(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return errno_error(errno, "stat", *full);
+    return errno_error(errno, "stat", *full, m_root);
   }
-  return std::make_unique<PosixAppendFile>(guard.release(), static_cast<uint64_t>(st.st_size), *full);
+  return std::make_unique<PosixAppendFile>(guard.release(), static_cast<uint64_t>(st.st_size), shown(*full));
 }
 
 Status PosixStorage::rename(const std::string& from, const std::string& to) {
@@ -203,9 +207,10 @@ Status PosixStorage::rename(const std::string& from, const std::string& to) {
     }
   }
   if (rc != 0) {
-    return errno_error(errno, "rename " + *full_from + " to", *full_to);
+    int err = errno;
+    return errno_error(err, "rename " + shown(*full_from) + " to", *full_to, m_root);
   }
-  return posix::fsync_dir(posix::parent_of(*full_to));
+  return posix::fsync_dir(posix::parent_of(*full_to), m_root);
 }
 
 Status PosixStorage::list(const std::string& dir, const std::function<Status(const DirEntry&)>& visit) {
@@ -236,7 +241,7 @@ Status PosixStorage::list_entries(const std::string& dir, bool temps,
     return handle == nullptr ? -1 : 0;
   });
   if (handle == nullptr) {
-    return errno_error(errno, "list", *full);
+    return errno_error(errno, "list", *full, m_root);
   }
   std::unique_ptr<DIR, int (*)(DIR*)> closer(handle, ::closedir);
   for (;;) {
@@ -244,7 +249,7 @@ Status PosixStorage::list_entries(const std::string& dir, bool temps,
     const dirent* entry = ::readdir(handle);
     if (entry == nullptr) {
       if (errno != 0) {
-        return errno_error(errno, "list", *full);
+        return errno_error(errno, "list", *full, m_root);
       }
       return {};
     }
@@ -280,15 +285,15 @@ Status PosixStorage::remove(const std::string& path) {
   }
   // Linux unlink() reports EISDIR for a directory.
   if (errno != EISDIR) {
-    return errno_error(errno, "remove", *full);
+    return errno_error(errno, "remove", *full, m_root);
   }
   if (::rmdir(full->c_str()) == 0) {
     return {};
   }
   if (errno == ENOTEMPTY || errno == EEXIST) {
-    return fail(Errc::conflict, "remove " + *full + ": directory not empty");
+    return fail(Errc::conflict, "remove " + shown(*full) + ": directory not empty");
   }
-  return errno_error(errno, "remove", *full);
+  return errno_error(errno, "remove", *full, m_root);
 }
 
 // Writers may add entries while the tree is removed: retry a few times.
@@ -304,7 +309,7 @@ Status PosixStorage::remove_all(const std::string& path) {
       return {};
     }
   }
-  return errno_error(ec.value(), "remove", *full);
+  return errno_error(ec.value(), "remove", *full, m_root);
 }
 
 Result<FileInfo> PosixStorage::stat(const std::string& path) {
@@ -314,7 +319,7 @@ Result<FileInfo> PosixStorage::stat(const std::string& path) {
   }
   struct stat st {};
   if (posix::with_retries([&] { return ::stat(full->c_str(), &st); }, missing(*full)) != 0) {
-    return errno_error(errno, "stat", *full);
+    return errno_error(errno, "stat", *full, m_root);
   }
   return FileInfo{static_cast<uint64_t>(st.st_size), posix::to_time_point(st.st_mtim), posix::entry_type(st.st_mode)};
 }
@@ -326,7 +331,7 @@ Status PosixStorage::touch(const std::string& path) {
   }
   timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
   if (posix::with_retries([&] { return ::utimensat(AT_FDCWD, full->c_str(), times, 0); }) != 0) {
-    return errno_error(errno, "touch", *full);
+    return errno_error(errno, "touch", *full, m_root);
   }
   return {};
 }
@@ -341,10 +346,10 @@ Result<std::unique_ptr<Lock>> PosixStorage::lock(const std::string& path, bool w
   }
   int fd = posix::with_retries([&] { return ::open(full->c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
   if (fd < 0) {
-    return errno_error(errno, "open lock", *full);
+    return errno_error(errno, "open lock", *full, m_root);
   }
   FdGuard guard(fd);
-  if (auto locked = posix::lock_fd(fd, wait, *full); !locked) {
+  if (auto locked = posix::lock_fd(fd, wait, shown(*full)); !locked) {
     return std::unexpected(locked.error());
   }
   return std::make_unique<PosixLock>(guard.release());

@@ -44,9 +44,25 @@ inline Errc errc_from_errno(int err) {
   }
 }
 
-// "<what> <path>: <strerror>" with the code errno maps to.
+// `full` relative to the storage root `root` ("." for the root itself), for messages.
+inline std::string relative_to(const std::string& full, const std::string& root) {
+  if (full == root) {
+    return ".";
+  }
+  if (full.size() > root.size() && full.starts_with(root) && full[root.size()] == '/') {
+    return full.substr(root.size() + 1);
+  }
+  return full;
+}
+
+// "<what> <path>: <strerror>" with the code errno maps to. Callers pass storage-relative paths.
 inline std::unexpected<Error> errno_error(int err, std::string_view what, const std::string& path) {
   return fail(errc_from_errno(err), std::string(what) + " " + path + ": " + std::strerror(err));
+}
+// The same for an absolute path `full` below the storage root `root` (errno is read first).
+inline std::unexpected<Error> errno_error(int err, std::string_view what, const std::string& full,
+                                          const std::string& root) {
+  return errno_error(err, what, relative_to(full, root));
 }
 
 // Relative, '/'-separated, no empty, "." or ".." component, no NUL.
@@ -158,16 +174,16 @@ auto with_retries(Call call, const std::string* missing = nullptr) {
 
 // fsync of a directory makes a rename or create inside it durable. Some filesystems refuse
 // fsync on a directory (EINVAL): nothing more can be done there.
-inline Status fsync_dir(const std::string& dir) {
+inline Status fsync_dir(const std::string& dir, const std::string& root) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    return errno_error(errno, "open directory", dir);
+    return errno_error(errno, "open directory", dir, root);
   }
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
   if (rc != 0 && err != EINVAL && err != EROFS) {
-    return errno_error(err, "fsync directory", dir);
+    return errno_error(err, "fsync directory", dir, root);
   }
   return {};
 }
@@ -179,24 +195,24 @@ inline Status make_dirs(const std::string& dir, const std::string& stop) {
     return {};
   }
   if (::mkdir(dir.c_str(), 0755) == 0) {
-    return fsync_dir(parent_of(dir));
+    return fsync_dir(parent_of(dir), stop);
   }
   if (errno == EEXIST) {
     return {};
   }
   if (errno != ENOENT) {
-    return errno_error(errno, "mkdir", dir);
+    return errno_error(errno, "mkdir", dir, stop);
   }
   if (auto made = make_dirs(parent_of(dir), stop); !made) {
     return made;
   }
   if (::mkdir(dir.c_str(), 0755) == 0) {
-    return fsync_dir(parent_of(dir));
+    return fsync_dir(parent_of(dir), stop);
   }
   if (errno == EEXIST) {
     return {};
   }
-  return errno_error(errno, "mkdir", dir);
+  return errno_error(errno, "mkdir", dir, stop);
 }
 
 // Closes a descriptor on scope exit.

@@ -73,7 +73,7 @@ Status RegistryImpl::write_link(const std::string& path, const Digest& digest) {
   return m_storage->write_file(path, layout::link_content(digest));
 }
 
-Result<bool> RegistryImpl::refresh_link(const std::string& path) {
+Result<bool> RegistryImpl::refresh_link(const std::string& path, Refresh mode) {
   auto info = m_storage->stat(path);
   if (!info) {
     if (info.error().code == Errc::not_found) {
@@ -89,6 +89,11 @@ Result<bool> RegistryImpl::refresh_link(const std::string& path) {
   if (!touched) {
     if (touched.error().code == Errc::not_found) {
       return false;
+    }
+    // A read replica on a read-only mount must serve pulls: the link exists, only its age
+    // could not be refreshed, and only writers depend on that age.
+    if (mode == Refresh::best_effort) {
+      return true;
     }
     return std::unexpected(touched.error());
   }
@@ -134,6 +139,45 @@ Status RegistryImpl::require_repo(std::string_view repo) {
     return fail(Errc::name_unknown, "repository " + std::string(repo) + " not found");
   }
   return {};
+}
+
+namespace {
+
+// Glob match with '*' (any run) and '?' (one character), iterative with one backtrack point.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  size_t p = 0;
+  size_t t = 0;
+  size_t star = std::string_view::npos;
+  size_t resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+}  // namespace
+
+bool tag_matches_any(std::string_view tag, const std::vector<std::string>& patterns) {
+  for (const std::string& pattern : patterns) {
+    if (glob_match(pattern, tag)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::unique_ptr<Registry> make_registry(std::shared_ptr<Storage> storage, RegistryOptions options) {

@@ -54,7 +54,8 @@ class RegistryImpl final : public Registry {
                               std::optional<std::string_view> from) override;
   Result<std::unique_ptr<BlobWriter>> put_blob(std::string_view repo, const Digest& digest) override;
 
-  Result<UploadStatus> start_upload(std::string_view repo) override;
+  Result<UploadStatus> start_upload(std::string_view repo,
+                                    DigestAlgorithm algorithm = DigestAlgorithm::sha256) override;
   Result<UploadStatus> upload_status(std::string_view repo, std::string_view id) override;
   Result<std::unique_ptr<UploadWriter>> append_upload(std::string_view repo, std::string_view id,
                                                       std::optional<uint64_t> offset) override;
@@ -86,15 +87,19 @@ class RegistryImpl final : public Registry {
   // Errors: not_found, corrupt, io_error.
   Result<Digest> read_link(const std::string& path);
   Status write_link(const std::string& path, const Digest& digest);
-  // False when missing; touches the link when older than refresh_after.
-  Result<bool> refresh_link(const std::string& path);
+  // Whether a failed touch fails the call: writers rely on the fresh link (GC), readers do not.
+  enum class Refresh { required, best_effort };
+  // False when missing; touches the link when older than refresh_after. With best_effort a
+  // touch the storage refuses (read-only mount, I/O error) is ignored: the link exists.
+  Result<bool> refresh_link(const std::string& path, Refresh mode = Refresh::required);
   // refresh_link, or write_link when it is missing (also when GC removed it meanwhile).
   Status ensure_link(const std::string& path, const Digest& digest);
   Result<bool> exists(const std::string& path);
   // Size of the blob data. Errors: blob_unknown, io_error.
   Result<uint64_t> blob_size(const Digest& digest);
-  // The repository may serve the blob: its layer link (refreshed) or, for a manifest stored as a
-  // blob, its revision link exists. Errors: blob_unknown, io_error.
+  // The repository may serve the blob: its layer link (refreshed, best effort: only reads call
+  // this) or, for a manifest stored as a blob, its revision link exists.
+  // Errors: blob_unknown, io_error.
   Status require_linked(std::string_view repo, const Digest& digest);
   // name_unknown when the repository directory is missing.
   Status require_repo(std::string_view repo);
@@ -105,6 +110,8 @@ class RegistryImpl final : public Registry {
   // Locks a session without waiting and re-checks it still exists. Errors: conflict, upload_unknown.
   Result<std::unique_ptr<Lock>> lock_upload(std::string_view repo, std::string_view id);
   Result<Clock::time_point> read_started_at(std::string_view repo, std::string_view id);
+  // The algorithm the session hashes with (start_upload): sha512 when its state at 0 exists.
+  Result<DigestAlgorithm> upload_algorithm(std::string_view repo, std::string_view id);
   // Hasher over the first `size` bytes of the session: its stored state, else a re-hash.
   Result<Hasher> load_hasher(std::string_view repo, std::string_view id, DigestAlgorithm algorithm, uint64_t size);
   Result<uint64_t> upload_size(std::string_view repo, std::string_view id);
@@ -127,6 +134,11 @@ class RegistryImpl final : public Registry {
   // Writes the manifest's blob data unless it is stored already.
   Status ensure_manifest_data(const Digest& digest, std::string_view content);
   Status write_tag(std::string_view repo, std::string_view tag, const Digest& digest);
+  // immutable when `tag` matches RegistryOptions::immutable_tags and exists pointing at another
+  // digest than `digest` (nullopt: at any digest, i.e. a delete).
+  Status check_tag_change(std::string_view repo, std::string_view tag, const std::optional<Digest>& digest);
+  // check_tag_change for every immutable tag of `repo` that points at `digest`.
+  Status check_tags_pointing_to(std::string_view repo, const Digest& digest);
   Status remove_tags_pointing_to(std::string_view repo, const Digest& digest);
   Status remove_tag(std::string_view repo, std::string_view tag);
   Result<std::optional<Descriptor>> referrer_descriptor(std::string_view repo, const Digest& digest,

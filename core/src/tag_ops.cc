@@ -10,6 +10,44 @@ Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, cons
   return write_link(layout::tag_index_link(repo, tag, digest), digest);
 }
 
+Status RegistryImpl::check_tag_change(std::string_view repo, std::string_view tag,
+                                      const std::optional<Digest>& digest) {
+  if (!tag_matches_any(tag, m_options.immutable_tags)) {
+    return {};
+  }
+  auto current = read_link(layout::tag_current_link(repo, tag));
+  if (!current) {
+    // A missing tag may be created; an unreadable one must not be overwritten blindly.
+    return current.error().code == Errc::not_found ? Status{} : Status(std::unexpected(current.error()));
+  }
+  if (digest && *current == *digest) {
+    return {};
+  }
+  std::string action = digest ? "cannot move to " + digest->str() : std::string("cannot be deleted");
+  return fail(Errc::immutable, "tag " + std::string(tag) + " in repository " + std::string(repo) +
+                                   " is immutable (it points at " + current->str() + "): " + action);
+}
+
+Status RegistryImpl::check_tags_pointing_to(std::string_view repo, const Digest& digest) {
+  if (m_options.immutable_tags.empty()) {
+    return {};
+  }
+  auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
+    if (entry.type == EntryType::file || !validate_tag(entry.name)) {
+      return {};
+    }
+    auto target = read_link(layout::tag_current_link(repo, entry.name));
+    if (target && *target == digest) {
+      return check_tag_change(repo, entry.name, std::nullopt);
+    }
+    return {};
+  });
+  if (!listed && listed.error().code != Errc::not_found) {
+    return listed;
+  }
+  return {};
+}
+
 Status RegistryImpl::remove_tags_pointing_to(std::string_view repo, const Digest& digest) {
   std::vector<std::string> doomed;
   auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
@@ -51,8 +89,9 @@ Status RegistryImpl::delete_tag(std::string_view repo, std::string_view tag) {
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::manifest_unknown, "tag " + std::string(tag) + " in " + std::string(repo));
+    return fail(Errc::manifest_unknown, "tag " + std::string(tag) + " not in repository " + std::string(repo));
   }
+  REGD_TRY(check_tag_change(repo, tag, std::nullopt));
   return remove_tag(repo, tag);
 }
 
@@ -64,8 +103,9 @@ Status RegistryImpl::set_tag(std::string_view repo, std::string_view tag, const 
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " in " + std::string(repo));
+    return fail(Errc::manifest_unknown, "manifest " + digest.str() + " not in repository " + std::string(repo));
   }
+  REGD_TRY(check_tag_change(repo, tag, digest));
   return write_tag(repo, tag, digest);
 }
 

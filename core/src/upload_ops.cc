@@ -27,7 +27,7 @@ Status RegistryImpl::check_upload(std::string_view repo, std::string_view id) {
     return std::unexpected(present.error());
   }
   if (!*present) {
-    return fail(Errc::upload_unknown, upload_name(id) + " in " + std::string(repo));
+    return fail(Errc::upload_unknown, upload_name(id) + " not in repository " + std::string(repo));
   }
   return {};
 }
@@ -49,7 +49,7 @@ Result<std::unique_ptr<Lock>> RegistryImpl::lock_upload(std::string_view repo, s
   if (!*present) {
     lock->reset();
     REGD_TRY(m_storage->remove_all(layout::upload_dir(repo, id)));
-    return fail(Errc::upload_unknown, upload_name(id) + " in " + std::string(repo));
+    return fail(Errc::upload_unknown, upload_name(id) + " not in repository " + std::string(repo));
   }
   return lock;
 }
@@ -83,6 +83,14 @@ Result<uint64_t> RegistryImpl::upload_size(std::string_view repo, std::string_vi
   return info->size;
 }
 
+Result<DigestAlgorithm> RegistryImpl::upload_algorithm(std::string_view repo, std::string_view id) {
+  auto sha512 = exists(layout::upload_hash_state(repo, id, DigestAlgorithm::sha512, 0));
+  if (!sha512) {
+    return std::unexpected(sha512.error());
+  }
+  return *sha512 ? DigestAlgorithm::sha512 : DigestAlgorithm::sha256;
+}
+
 Result<Hasher> RegistryImpl::load_hasher(std::string_view repo, std::string_view id, DigestAlgorithm algorithm,
                                          uint64_t size) {
   auto state = m_storage->read(layout::upload_hash_state(repo, id, algorithm, size), k_max_hash_state_size);
@@ -104,7 +112,9 @@ Result<Hasher> RegistryImpl::load_hasher(std::string_view repo, std::string_view
 
 // The session is assembled under a temp name and published by one rename: readers and GC see
 // it complete or not at all (a crash leaves a hidden temp directory that GC removes).
-Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo) {
+// A session hashed with another algorithm than sha256 starts with that algorithm's empty hash
+// state at offset 0, which is how every later request (on any instance) knows the algorithm.
+Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo, DigestAlgorithm algorithm) {
   REGD_TRY(validate_repository(repo));
   std::string id = layout::new_upload_id();
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
@@ -112,6 +122,10 @@ Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo) {
   Status made = m_storage->write_file(temp + "/startedat", layout::format_time(now));
   if (made) {
     made = m_storage->write_file(temp + "/data", "");
+  }
+  if (made && algorithm != DigestAlgorithm::sha256) {
+    made = m_storage->write_file(temp + "/hashstates/" + std::string(algorithm_name(algorithm)) + "/0",
+                                 Hasher(algorithm).export_state());
   }
   if (made) {
     made = m_storage->rename(temp, layout::upload_dir(repo, id));

@@ -114,7 +114,11 @@ Result<std::unique_ptr<UploadWriter>> RegistryImpl::append_upload(std::string_vi
     return fail(Errc::range_invalid, "upload " + std::string(id) + ": offset " + std::to_string(*offset) +
                                          " does not match the current size " + std::to_string(size));
   }
-  auto hasher = load_hasher(repo, id, DigestAlgorithm::sha256, size);
+  auto algorithm = upload_algorithm(repo, id);
+  if (!algorithm) {
+    return std::unexpected(algorithm.error());
+  }
+  auto hasher = load_hasher(repo, id, *algorithm, size);
   if (!hasher) {
     return std::unexpected(hasher.error());
   }

@@ -1,3 +1,5 @@
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "regd/fault_storage.h"
@@ -237,6 +239,33 @@ TEST_F(BlobOps, FailedLinkWriteLeavesTheBlobUnlinked) {
   EXPECT_ERRC(registry->stat_blob("r", digest_of("linkless")), Errc::blob_unknown);
   ASSERT_OK(push_blob(*registry, "r", "linkless"));
   ASSERT_OK(registry->stat_blob("r", digest_of("linkless")));
+}
+
+// A read replica on a read-only mount: the touch that refreshes an old link fails, the read does
+// not (issue 11); writers that rely on the link still fail.
+TEST_F(BlobOps, ReadsServeAnOldLinkTheStorageRefusesToTouch) {
+  auto digest = push_blob(*m_registry, "r", "old layer");
+  ASSERT_OK(digest);
+  auto faulty = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
+  faulty->add_rule({StorageOp::touch, "/_layers/", 1, true, Errc::denied});
+  RegistryOptions options;
+  options.refresh_after = std::chrono::seconds(0);  // every link is old enough to be refreshed
+  auto registry = make_registry(faulty, options);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto info = registry->stat_blob("r", *digest);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->size, 9u);
+  auto file = registry->open_blob("r", *digest);
+  ASSERT_OK(file);
+  EXPECT_EQ(read_all(**file), "old layer");
+  EXPECT_GE(faulty->injected(), 2u);
+  EXPECT_ERRC(registry->mount_blob("dst", *digest, "r"), Errc::denied);
+}
+
+TEST_F(BlobOps, NotFoundMessagesNameTheRepository) {
+  auto missing = m_registry->stat_blob("team/app", digest_of("nothing"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "blob " + digest_of("nothing").str() + " not in repository team/app");
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ TEST_F(ManifestOps, RejectsInvalidInput) {
 }
 
 TEST_F(ManifestOps, RejectsManifestsOverTheLimit) {
-  auto registry = make_registry(m_storage, RegistryOptions{64, std::chrono::seconds(600)});
+  auto registry = make_registry(m_storage, RegistryOptions{64, std::chrono::seconds(600), {}});
   std::string content = image_manifest(ImageSpec{});
   ASSERT_GT(content.size(), 64u);
   EXPECT_ERRC(registry->put_manifest("r", "latest", media_type::oci_manifest, content), Errc::too_large);

@@ -67,5 +67,78 @@ TEST_F(TagOps, ACorruptTagLinkIsReported) {
   EXPECT_ERRC(m_registry->get_manifest("r", "v1"), Errc::corrupt);
 }
 
+TEST(TagPatterns, MatchGlobsWithStarAndQuestionMark) {
+  std::vector<std::string> patterns = {"v*", "release-?", "*-stable"};
+  EXPECT_TRUE(tag_matches_any("v1.2.3", patterns));
+  EXPECT_TRUE(tag_matches_any("v", patterns));
+  EXPECT_TRUE(tag_matches_any("release-1", patterns));
+  EXPECT_FALSE(tag_matches_any("release-12", patterns));
+  EXPECT_TRUE(tag_matches_any("1.0-stable", patterns));
+  EXPECT_FALSE(tag_matches_any("latest", patterns));
+  EXPECT_FALSE(tag_matches_any("xv1", patterns));
+  EXPECT_FALSE(tag_matches_any("v1", {}));
+}
+
+class ImmutableTags : public TagOps {
+ protected:
+  ImmutableTags() {
+    RegistryOptions options;
+    options.immutable_tags = {"v*"};
+    m_registry = make_registry(m_storage, options);
+  }
+};
+
+TEST_F(ImmutableTags, RefuseToMoveOrGoButAcceptTheSameDigest) {
+  Digest first = push("v1", "one");
+  Digest other = push("latest", "two");
+  EXPECT_ERRC(m_registry->set_tag("r", "v1", other), Errc::immutable);
+  ASSERT_OK(m_registry->set_tag("r", "v1", first));
+  EXPECT_ERRC(push_image(*m_registry, "r", "v1", ImageSpec{"{}", {"two"}}), Errc::immutable);
+  EXPECT_ERRC(m_registry->delete_tag("r", "v1"), Errc::immutable);
+  EXPECT_ERRC(m_registry->delete_manifest("r", first), Errc::immutable);
+  auto manifest = m_registry->get_manifest("r", "v1");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(manifest->digest, first);
+  ASSERT_OK(m_registry->set_tag("r", "latest", first));  // not matching: moves freely
+  ASSERT_OK(m_registry->delete_tag("r", "latest"));
+  ASSERT_OK(m_registry->delete_manifest("r", other));
+}
+
+TEST_F(ImmutableTags, ARefusedPushStoresNothing) {
+  push("v1", "one");
+  auto content = image_manifest(ImageSpec{"{}", {"one"}}) + " ";
+  auto refused = m_registry->put_manifest("r", digest_of(content).str(), "", content, {"ok", "v1"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::immutable);
+  EXPECT_NE(refused.error().message.find("tag v1 in repository r is immutable"), std::string::npos)
+      << refused.error().message;
+  EXPECT_ERRC(m_registry->get_manifest("r", digest_of(content).str()), Errc::manifest_unknown);
+  EXPECT_ERRC(m_registry->get_manifest("r", "ok"), Errc::manifest_unknown);
+}
+
+TEST_F(TagOps, ATagKeepsTheDigestAlgorithmItWasPushedWith) {
+  auto content = image_manifest(ImageSpec{"{}", {"layer"}});
+  for (const auto& blob : {std::string("{}"), std::string("layer")}) {
+    ASSERT_OK(push_blob(*m_registry, "r", blob));
+  }
+  Digest sha512 = digest_of(content, DigestAlgorithm::sha512);
+  auto put = m_registry->put_manifest("r", sha512.str(), "", content, {"t512"});
+  ASSERT_OK(put);
+  EXPECT_EQ(put->tags, std::vector<std::string>{"t512"});
+  auto manifest = m_registry->get_manifest("r", "t512");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(manifest->digest, sha512);
+}
+
+TEST_F(TagOps, NotFoundMessagesNameTheRepository) {
+  push("v1");
+  auto tag = m_registry->get_manifest("r", "nope");
+  ASSERT_FALSE(tag);
+  EXPECT_EQ(tag.error().message, "tag nope not in repository r");
+  auto deleted = m_registry->delete_tag("r", "nope");
+  ASSERT_FALSE(deleted);
+  EXPECT_EQ(deleted.error().message, "tag nope not in repository r");
+}
+
 }  // namespace
 }  // namespace regd::testing

@@ -226,5 +226,28 @@ TEST_F(UploadOps, FailedAppendIsCutBack) {
   ASSERT_OK(registry->finish_upload("r", id, digest_of("good!")));
 }
 
+// POST ?digest-algorithm=sha512: every chunk, on any instance, hashes with sha512 and stores a
+// sha512 state, so finishing with the sha512 digest needs no re-read.
+TEST_F(UploadOps, ASessionHashesWithTheAlgorithmItWasStartedWith) {
+  auto status = m_registry->start_upload("r", DigestAlgorithm::sha512);
+  ASSERT_OK(status);
+  EXPECT_TRUE(fs::exists(session(status->id) / "hashstates/sha512/0"));
+  ASSERT_OK(append(*another_registry(), status->id, 0, "abc"));
+  ASSERT_OK(append(*m_registry, status->id, 3, "def"));
+  EXPECT_TRUE(fs::exists(session(status->id) / "hashstates/sha512/6"));
+  EXPECT_FALSE(fs::exists(session(status->id) / "hashstates/sha256"));
+  Digest digest = digest_of("abcdef", DigestAlgorithm::sha512);
+  auto info = another_registry()->finish_upload("r", status->id, digest);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->digest, digest);
+  ASSERT_OK(m_registry->stat_blob("r", digest));
+}
+
+TEST_F(UploadOps, UnknownSessionMessagesNameTheRepository) {
+  auto missing = m_registry->upload_status("r", "00000000-0000-4000-8000-000000000000");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "upload 00000000-0000-4000-8000-000000000000 not in repository r");
+}
+
 }  // namespace
 }  // namespace regd::testing

@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
@@ -59,6 +62,102 @@ TEST(Config, ValidationRejectsBadValues) {
   EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
   c = Config{};
   c.log_format = "xml";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+}
+
+// argv, environment and file as regd's main reads them.
+class ConfigSources : public ::testing::Test {
+ protected:
+  ~ConfigSources() override { ::unsetenv("REGD_LISTEN"); }
+  std::string file(const std::string& text) {
+    auto path = (m_tmp.path() / "regd.toml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  Status load(std::vector<std::string> args) {
+    args.insert(args.begin(), "regd");
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    add_config_options(m_app, m_config);
+    m_app.parse(static_cast<int>(argv.size()), argv.data());
+    return m_config.config_file.empty() ? Status{} : apply_config_file(m_app, m_config.config_file);
+  }
+
+  testing::TempDir m_tmp;
+  CLI::App m_app;
+  Config m_config;
+};
+
+TEST_F(ConfigSources, FlagsBeatEnvironmentWhichBeatsTheFile) {
+  auto path = file("listen = \"127.0.0.1:1111\"\nthreads = 3\n");
+  ::setenv("REGD_LISTEN", "127.0.0.1:2222", 1);
+  ASSERT_OK(load({"--config", path, "--listen", "127.0.0.1:3333"}));
+  EXPECT_EQ(m_config.listen, "127.0.0.1:3333");
+  EXPECT_EQ(m_config.threads, 3u);
+}
+
+TEST_F(ConfigSources, EnvironmentBeatsTheFile) {
+  auto path = file("listen = \"127.0.0.1:1111\"\n");
+  ::setenv("REGD_LISTEN", "127.0.0.1:2222", 1);
+  ASSERT_OK(load({"--config", path}));
+  EXPECT_EQ(m_config.listen, "127.0.0.1:2222");
+}
+
+TEST_F(ConfigSources, TheFileBeatsTheDefaults) {
+  auto path = file("listen = \"127.0.0.1:1111\"\nread-only = true\nlog-format = \"text\"\n");
+  ASSERT_OK(load({"--config", path}));
+  EXPECT_EQ(m_config.listen, "127.0.0.1:1111");
+  EXPECT_TRUE(m_config.read_only);
+  EXPECT_EQ(m_config.log_format, "text");
+}
+
+TEST_F(ConfigSources, AFalseFlagInTheFileStaysFalse) {
+  ASSERT_OK(load({"--config", file("read-only = false\naccess-log = false\n")}));
+  EXPECT_FALSE(m_config.read_only);
+  EXPECT_FALSE(m_config.access_log);
+}
+
+TEST_F(ConfigSources, AnUnknownKeyIsAnErrorNamingTheKeyAndTheFile) {
+  auto path = file("readonly = true\n");
+  auto loaded = load({"--config", path});
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, path + ": unknown key 'readonly'");
+}
+
+TEST_F(ConfigSources, ASectionIsAnError) {
+  auto path = file("[regd]\nread-only = true\n");
+  auto loaded = load({"--config", path});
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find(path + ": unknown key 'regd.read-only' (section [regd])"), std::string::npos)
+      << loaded.error().message;
+  EXPECT_FALSE(m_config.read_only);
+}
+
+TEST_F(ConfigSources, ABadValueNamesTheKeyAndTheFile) {
+  auto path = file("log-format = \"xml\"\n");
+  auto loaded = load({"--config", path});
+  ASSERT_FALSE(loaded);
+  EXPECT_TRUE(loaded.error().message.starts_with(path + ": key 'log-format': ")) << loaded.error().message;
+}
+
+TEST_F(ConfigSources, AMissingFileIsAnError) {
+  EXPECT_ERRC(load({"--config", (m_tmp.path() / "absent.toml").string()}), Errc::io_error);
+}
+
+TEST_F(ConfigSources, UnknownRegdVariablesAreReported) {
+  add_config_options(m_app, m_config);
+  const char* environment[] = {"REGD_READONLY=true", "REGD_ROOT=/srv", "HOME=/root", "REGD_LISTN=:1", nullptr};
+  EXPECT_EQ(unknown_environment(m_app, environment), (std::vector<std::string>{"REGD_LISTN", "REGD_READONLY"}));
+}
+
+TEST(Config, ImmutableTagPatternsAreSplitAndChecked) {
+  EXPECT_EQ(split_patterns(" v*, release-* ,,"), (std::vector<std::string>{"v*", "release-*"}));
+  Config c;
+  c.immutable_tags = "v*,release-?";
+  EXPECT_OK(validate_config(c));
+  c.immutable_tags = "v/*";
   EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
 }
 

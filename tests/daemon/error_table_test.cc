@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "log.h"
+
 namespace regd::daemon {
 namespace {
 
@@ -49,6 +51,32 @@ TEST(ErrorResponse, HasTheSpecJsonBody) {
   EXPECT_EQ(j["errors"][0]["code"], "BLOB_UNKNOWN");
   EXPECT_EQ(j["errors"][0]["message"], "blob sha256:ab");
   EXPECT_TRUE(j["errors"][0].contains("detail"));
+}
+
+// Error bodies never carry a storage failure's detail (it names paths); the request id lets an
+// operator find the detail in the log.
+TEST(ErrorResponse, HidesStorageFailuresBehindTheRequestId) {
+  for (Errc code : {Errc::io_error, Errc::denied, Errc::corrupt, Errc::no_space}) {
+    RequestIdScope scope("req-42");
+    auto r = error_response(Error{code, "mkdir /srv/registry/docker/registry/v2/repositories: Permission denied"},
+                            Area::upload);
+    auto message = nlohmann::json::parse(r.body)["errors"][0]["message"].get<std::string>();
+    EXPECT_EQ(message.find("/srv"), std::string::npos) << message;
+    EXPECT_EQ(message.find("repositories"), std::string::npos) << message;
+    EXPECT_NE(message.find("(request id req-42)"), std::string::npos) << message;
+  }
+  EXPECT_EQ(nlohmann::json::parse(
+                error_response(Error{Errc::io_error, "open /x: EIO"}, Area::blob).body)["errors"][0]["message"],
+            "storage error");
+  EXPECT_TRUE(is_storage_failure(Errc::denied));
+  EXPECT_FALSE(is_storage_failure(Errc::immutable));
+}
+
+TEST(ErrorTable, AnImmutableTagIsAConflictWithCodeDenied) {
+  EXPECT_EQ(http_error(Errc::immutable, Area::manifest).status, 409u);
+  EXPECT_EQ(http_error(Errc::immutable, Area::manifest).code, "DENIED");
+  auto r = error_response(Error{Errc::immutable, "tag v1 in repository r is immutable"}, Area::manifest);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["message"], "tag v1 in repository r is immutable");
 }
 
 }  // namespace

@@ -47,10 +47,14 @@ TEST(ParseRange, ReportsAStartPastTheEndAsUnsatisfiable) {
   EXPECT_EQ(parse_range("bytes=0-0", 0).kind, RangeKind::unsatisfiable);
 }
 
+TEST(ParseRange, ReportsALastPositionBeforeTheFirstAsUnsatisfiable) {
+  EXPECT_EQ(parse_range("bytes=500-0", 1000).kind, RangeKind::unsatisfiable);
+  EXPECT_EQ(parse_range("bytes=9-3", 100).kind, RangeKind::unsatisfiable);
+}
+
 TEST(ParseRange, IgnoresMalformedAndMultipleRanges) {
   EXPECT_EQ(parse_range("bytes=0-1,5-6", 100).kind, RangeKind::none);
   EXPECT_EQ(parse_range("items=0-1", 100).kind, RangeKind::none);
-  EXPECT_EQ(parse_range("bytes=9-3", 100).kind, RangeKind::none);
   EXPECT_EQ(parse_range("bytes=a-b", 100).kind, RangeKind::none);
   EXPECT_EQ(parse_range("", 100).kind, RangeKind::none);
 }

@@ -27,7 +27,8 @@ enum class Errc {
   exists,                 // storage: the path already exists
   conflict,               // a concurrent writer holds what this operation needs
   too_large,              // body or manifest over a configured limit
-  denied,                 // permission denied, or a read-only instance
+  denied,                 // storage refused access (EACCES, EPERM, EROFS)
+  immutable,              // a configured rule forbids the change (an immutable tag would move or go)
   no_space,               // storage is full (ENOSPC, EDQUOT)
   io_error,               // any other storage failure
   corrupt,                // stored data fails its own checks (bad link, digest mismatch on disk)

@@ -34,7 +34,17 @@ struct RegistryOptions {
   // A blob link a writer relies on is re-touched when older than this, so that GC (whose grace
   // window must be longer) never collects it. See design.md, "Online garbage collection".
   std::chrono::seconds refresh_after{600};
+  // Tag patterns ('*' any run of characters, '?' one character; e.g. "v*", "release-*") whose
+  // tags, once set, never move to another digest and are never deleted: set_tag, put_manifest,
+  // delete_tag and delete_manifest fail with immutable instead. Setting such a tag to the digest
+  // it already has is not a move and succeeds. Every process given the same patterns enforces
+  // the same rule (the check reads the tag from storage; two writers racing to create the same
+  // new tag are last-writer-wins, as every tag write is).
+  std::vector<std::string> immutable_tags;
 };
+
+// True when `tag` matches one of `patterns` (RegistryOptions::immutable_tags syntax).
+bool tag_matches_any(std::string_view tag, const std::vector<std::string>& patterns);
 
 struct BlobInfo {
   Digest digest;
@@ -58,6 +68,7 @@ struct Manifest {
 struct ManifestPutResult {
   Digest digest;
   std::optional<Digest> subject;  // set when the manifest has a subject (OCI-Subject header)
+  std::vector<std::string> tags;  // the `tags` argument, all set (one OCI-Tag header each)
 };
 
 struct UploadStatus {
@@ -106,9 +117,12 @@ class Registry {
 
   // ---- blobs ----
   // Size of a blob the repository may serve (its layer link exists and the data exists).
-  // Refreshes an old link (RegistryOptions::refresh_after). Errors: blob_unknown, io_error.
+  // Refreshes an old link (RegistryOptions::refresh_after) as a courtesy to a client that skips
+  // a push after it: best effort, a read never fails because the storage refuses the touch
+  // (a read-only mount). Errors: blob_unknown, io_error.
   [[nodiscard]] virtual Result<BlobInfo> stat_blob(std::string_view repo, const Digest& digest) = 0;
-  // Opens a blob for reading (offsets, sendfile). Errors: blob_unknown, io_error.
+  // Opens a blob for reading (offsets, sendfile); refreshes the link as stat_blob does, best
+  // effort. Errors: blob_unknown, io_error.
   [[nodiscard]] virtual Result<std::unique_ptr<ReadFile>> open_blob(std::string_view repo, const Digest& digest) = 0;
   // Removes the repository's link to the blob (the data stays for GC). Errors: blob_unknown.
   [[nodiscard]] virtual Status delete_blob(std::string_view repo, const Digest& digest) = 0;
@@ -121,7 +135,10 @@ class Registry {
   [[nodiscard]] virtual Result<std::unique_ptr<BlobWriter>> put_blob(std::string_view repo, const Digest& digest) = 0;
 
   // ---- upload sessions (kept entirely in storage) ----
-  [[nodiscard]] virtual Result<UploadStatus> start_upload(std::string_view repo) = 0;
+  // Starts a session whose content is hashed with `algorithm` as it arrives (the POST's
+  // ?digest-algorithm=); finishing it with a digest of another algorithm costs a re-read.
+  [[nodiscard]] virtual Result<UploadStatus> start_upload(std::string_view repo,
+                                                          DigestAlgorithm algorithm = DigestAlgorithm::sha256) = 0;
   // Errors: upload_unknown.
   [[nodiscard]] virtual Result<UploadStatus> upload_status(std::string_view repo, std::string_view id) = 0;
   // Locks the session and checks that `offset` (when given) equals its current size.
@@ -141,19 +158,22 @@ class Registry {
   // Validates and stores a manifest; `reference` is a tag or the manifest's digest, `tags` are
   // further tags to point at it. `content_type` may be empty (then the manifest's mediaType
   // decides). Touches the links of everything it references before checking them exist.
-  // Errors: manifest_invalid, manifest_blob_unknown, digest_invalid (reference digest differs
-  // from the content), tag_invalid, too_large, unsupported (media type).
+  // A tag keeps the digest algorithm of the reference (a manifest pushed as sha512:... is tagged
+  // with its sha512 digest). Errors: manifest_invalid, manifest_blob_unknown, digest_invalid
+  // (reference digest differs from the content), tag_invalid, too_large, unsupported (media
+  // type), immutable (a tag matching RegistryOptions::immutable_tags points elsewhere).
   [[nodiscard]] virtual Result<ManifestPutResult> put_manifest(std::string_view repo, std::string_view reference,
                                                                std::string_view content_type, std::string_view content,
                                                                const std::vector<std::string>& tags = {}) = 0;
   // By tag or digest. Errors: manifest_unknown, name_unknown.
   [[nodiscard]] virtual Result<Manifest> get_manifest(std::string_view repo, std::string_view reference) = 0;
   // Removes the manifest's revision link, every tag of `repo` pointing at it, and its referrers
-  // entry. Errors: manifest_unknown.
+  // entry. Errors: manifest_unknown, immutable (an immutable tag points at it; nothing removed).
   [[nodiscard]] virtual Status delete_manifest(std::string_view repo, const Digest& digest) = 0;
-  // Errors: manifest_unknown.
+  // Errors: manifest_unknown, immutable.
   [[nodiscard]] virtual Status delete_tag(std::string_view repo, std::string_view tag) = 0;
-  // Points `tag` at a manifest already in `repo` (last writer wins). Errors: manifest_unknown.
+  // Points `tag` at a manifest already in `repo` (last writer wins). Errors: manifest_unknown,
+  // immutable.
   [[nodiscard]] virtual Status set_tag(std::string_view repo, std::string_view tag, const Digest& digest) = 0;
 
   // ---- listings: memory bounded by n, not by the number of entries ----

@@ -126,6 +126,15 @@ class Storage {
   [[nodiscard]] Status write_file(const std::string& path, std::string_view data);
 };
 
+enum class StorageAccess { read, write };
+
+// Checks that the storage can be used: for read, that the registry tree can be listed (a root
+// with nothing in it yet passes); for write, that a probe file under _regd/readyz/ can be
+// written and removed. Used at start-up (refuse to start) and by /readyz. The message starts
+// with "storage not readable" or "storage not writable" and names only storage-relative paths.
+// Errors: denied, no_space, io_error (the storage's code).
+[[nodiscard]] Status probe_storage(Storage& storage, StorageAccess access);
+
 // The POSIX backend over a local or network filesystem mounted at `root` (created if missing).
 // Errors: io_error when root cannot be created or is not a directory.
 [[nodiscard]] Result<std::unique_ptr<Storage>> make_posix_storage(const std::filesystem::path& root);
