@@ -248,14 +248,17 @@ inline std::set<std::string> expect_tags_consistent(Registry& registry, std::str
 // No crash leftover, no verify problem, no temp file anywhere in the tree.
 inline void expect_clean(const std::shared_ptr<Storage>& storage, Registry& registry,
                          const std::filesystem::path& root) {
-  ASSERT_TRUE(&collect_leftovers != nullptr) << "core does not define regd::collect_leftovers yet";
-  LeftoverOptions options;
-  options.dry_run = true;
-  options.grace = 0s;
-  auto leftovers = collect_leftovers(storage, options);
-  ASSERT_OK(leftovers);
-  for (const Leftover& left : leftovers->found) {
-    ADD_FAILURE() << "leftover of kind " << static_cast<int>(left.kind) << ": " << left.path;
+  if (&collect_leftovers == nullptr) {
+    ADD_FAILURE() << "core does not define regd::collect_leftovers yet";
+  } else {
+    LeftoverOptions options;
+    options.dry_run = true;
+    options.grace = 0s;
+    auto leftovers = collect_leftovers(storage, options);
+    EXPECT_OK(leftovers);
+    for (const Leftover& left : leftovers ? leftovers->found : std::vector<Leftover>{}) {
+      ADD_FAILURE() << "leftover of kind " << static_cast<int>(left.kind) << ": " << left.path;
+    }
   }
   auto inspector = make_inspector(storage);
   cli::Progress progress(false, "verify");
