@@ -1,11 +1,16 @@
 #include "regd/fault_storage.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -167,6 +172,170 @@ TEST_F(FaultStorageTest, CountsCallsAcrossThreads) {
   }
   EXPECT_EQ(failures, 1);
   EXPECT_EQ(m_faults->injected(), 1u);
+}
+
+constexpr int k_crashed = 42;
+
+// Runs `body` in a forked child, which exits 0 when body returns; returns its exit status
+// (-1 when it died of a signal).
+int exit_status_of(const std::function<void()>& body) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    body();
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(FaultStorageTest, CountsEveryStorageAndHandleCall) {
+  ASSERT_OK(m_faults->write_file("d/f", "abc"));  // create, write, commit
+  EXPECT_EQ(m_faults->operations(), 3u);
+  ASSERT_OK(m_faults->read("d/f", 10));
+  ASSERT_OK(m_faults->stat("d/f"));
+  ASSERT_OK(m_faults->touch("d/f"));
+  ASSERT_OK(m_faults->list("d", [](const DirEntry&) -> Status { return {}; }));
+  EXPECT_EQ(m_faults->operations(), 7u);
+  auto reader = m_faults->open_read("d/f");
+  ASSERT_OK(reader);
+  char buf[8];
+  ASSERT_OK((*reader)->read_at(0, buf));
+  EXPECT_EQ((*reader)->size(), 3u);
+  EXPECT_EQ(m_faults->operations(), 9u);
+  auto appender = m_faults->open_append("d/f", false);
+  ASSERT_OK(appender);
+  ASSERT_OK((*appender)->append(std::span<const char>("de", 2)));
+  ASSERT_OK((*appender)->truncate(4));
+  ASSERT_OK((*appender)->sync());
+  EXPECT_EQ(m_faults->operations(), 13u);
+  ASSERT_OK(m_faults->lock("d/lock", false));
+  ASSERT_OK(m_faults->now("d/clock"));
+  ASSERT_OK(m_faults->rename("d/f", "d/g"));
+  ASSERT_OK(m_faults->remove("d/g"));
+  EXPECT_EQ(m_faults->operations(), 17u);
+  m_faults->add_rule(rule(StorageOp::stat, 1, false, Errc::io_error, ""));
+  EXPECT_ERRC(m_faults->stat("d"), Errc::io_error);
+  EXPECT_EQ(m_faults->operations(), 18u);
+}
+
+TEST_F(FaultStorageTest, CrashEndsTheProcessBeforeTheNextOperation) {
+  // write_file is create, write, commit: after two operations the commit never happens.
+  int status = exit_status_of([&] {
+    m_faults->crash_after(2, k_crashed);
+    (void)m_faults->write_file("d/f", "content");
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_FALSE(std::filesystem::exists(m_dir.path() / "d/f"));
+  // No destructor ran: the temp file of the interrupted write is still there, complete.
+  auto left = names_in(m_dir.path() / "d");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_TRUE(left[0].starts_with(".tmp-")) << left[0];
+  EXPECT_EQ(std::filesystem::file_size(m_dir.path() / "d" / left[0]), 7u);
+}
+
+TEST_F(FaultStorageTest, CrashPointCountsFromTheStorageCreation) {
+  ASSERT_OK(m_faults->write_file("a", "1"));
+  int status = exit_status_of([&] {
+    m_faults->crash_after(4, k_crashed);  // one more operation runs
+    (void)m_faults->rename("a", "b");
+    (void)m_faults->rename("b", "c");
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_EQ(names_in(m_dir.path()), std::vector<std::string>{"b"});
+}
+
+TEST_F(FaultStorageTest, CrashAfterZeroRunsNothing) {
+  int status = exit_status_of([&] {
+    m_faults->crash_after(0, k_crashed);
+    (void)m_faults->write_file("f", "x");
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_TRUE(names_in(m_dir.path()).empty());
+}
+
+TEST_F(FaultStorageTest, PathShorterThanTheCrashPointCompletes) {
+  int status = exit_status_of([&] {
+    m_faults->crash_after(3, k_crashed);
+    if (!m_faults->write_file("f", "x")) {
+      ::_exit(1);
+    }
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(m_inner->read("f", 10).value(), "x");
+}
+
+TEST_F(FaultStorageTest, TornAppendPassesHalfOfItsBytes) {
+  ASSERT_OK(m_inner->write_file("up/data", "start-"));
+  int status = exit_status_of([&] {
+    auto file = m_faults->open_append("up/data", false);
+    if (!file) {
+      ::_exit(1);
+    }
+    m_faults->crash_after(m_faults->operations(), k_crashed, true);
+    (void)(*file)->append(std::span<const char>("abcdef", 6));
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_EQ(m_inner->read("up/data", 100).value(), "start-abc");
+}
+
+TEST_F(FaultStorageTest, UntornCrashPassesNothing) {
+  ASSERT_OK(m_inner->write_file("up/data", "start-"));
+  int status = exit_status_of([&] {
+    auto file = m_faults->open_append("up/data", false);
+    if (!file) {
+      ::_exit(1);
+    }
+    m_faults->crash_after(m_faults->operations(), k_crashed, false);
+    (void)(*file)->append(std::span<const char>("abcdef", 6));
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_EQ(m_inner->read("up/data", 100).value(), "start-");
+}
+
+TEST_F(FaultStorageTest, ArmedRemoveAllRemovesOneEntryPerOperation) {
+  for (const char* name : {"t/a", "t/b", "t/sub/c"}) {
+    ASSERT_OK(m_inner->write_file(name, "x"));
+  }
+  auto temp = m_inner->create("t/d");  // a .tmp- file, which remove_all takes too
+  ASSERT_OK(temp);
+  // Entries of t: a, b, sub (c, then sub itself), the temp file, then t: six removes.
+  m_faults->crash_after(std::numeric_limits<uint64_t>::max(), k_crashed);
+  ASSERT_OK(m_faults->remove_all("t"));
+  EXPECT_EQ(m_faults->operations(), 6u);
+  EXPECT_FALSE(std::filesystem::exists(m_dir.path() / "t"));
+  ASSERT_OK(m_faults->remove_all("t"));  // missing is success, and no operation
+  EXPECT_EQ(m_faults->operations(), 6u);
+}
+
+TEST_F(FaultStorageTest, CrashCanFallInsideARecursiveDelete) {
+  for (const char* name : {"t/a", "t/b", "t/c"}) {
+    ASSERT_OK(m_inner->write_file(name, "x"));
+  }
+  int status = exit_status_of([&] {
+    m_faults->crash_after(2, k_crashed);
+    (void)m_faults->remove_all("t");
+  });
+  EXPECT_EQ(status, k_crashed);
+  EXPECT_EQ(names_in(m_dir.path() / "t").size(), 1u);
+}
+
+TEST_F(FaultStorageTest, UnarmedRemoveAllIsOneOperation) {
+  for (const char* name : {"t/a", "t/b"}) {
+    ASSERT_OK(m_inner->write_file(name, "x"));
+  }
+  ASSERT_OK(m_faults->remove_all("t"));
+  EXPECT_EQ(m_faults->operations(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(m_dir.path() / "t"));
 }
 
 }  // namespace
