@@ -7,11 +7,12 @@
 namespace regd::cli {
 
 inline constexpr int k_exit_ok = 0;
-inline constexpr int k_exit_error = 1;      // any other failure (I/O, corrupt data, conflicts)
-inline constexpr int k_exit_usage = 2;      // bad command line or malformed argument
-inline constexpr int k_exit_problems = 3;   // verify found problems
-inline constexpr int k_exit_not_found = 4;  // repository, tag, manifest, blob or file not found
-inline constexpr int k_exit_busy = 5;       // another process holds what is needed (the GC lease)
+inline constexpr int k_exit_error = 1;       // any other failure (I/O, corrupt data, conflicts)
+inline constexpr int k_exit_usage = 2;       // bad command line or malformed argument
+inline constexpr int k_exit_problems = 3;    // verify found problems
+inline constexpr int k_exit_not_found = 4;   // repository, tag, manifest, blob or file not found
+inline constexpr int k_exit_busy = 5;        // another process holds what is needed (the GC lease)
+inline constexpr int k_exit_incomplete = 6;  // gc ran, but some repositories could not be fully marked
 
 // The exit code for an error code.
 int exit_code_for(Errc code);

@@ -46,8 +46,8 @@ _regctl() {
     ls | tags | cp | du) flags="--json --help" ;;
     inspect) flags="--raw --config --json --help" ;;
     rm) flags="--manifest --help" ;;
-    verify) flags="--jobs --quarantine --json --help" ;;
-    gc) flags="--dry-run --delete-untagged --grace --upload-ttl --json --verbose --help" ;;
+    verify) flags="--jobs --quarantine --repair --grace --link-refresh --force --json --help" ;;
+    gc) flags="--dry-run --delete-untagged --grace --link-refresh --force --upload-ttl --json --verbose --help" ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$flags $globals" -- "$cur"))

@@ -26,6 +26,11 @@ done
 [[ $(complete_words regctl ve) == verify ]] || fail "prefix ve"
 [[ $(complete_words regctl --root /tmp p | sort | tr '\n' ' ') == "pull push " ]] || fail "after --root"
 grep -qx -- --quarantine <<<"$(complete_words regctl verify --)" || fail "verify flags"
+grep -qx -- --repair <<<"$(complete_words regctl verify --r)" || fail "verify --repair"
+for flag in --link-refresh --force; do
+  grep -qx -- "$flag" <<<"$(complete_words regctl gc --)" || fail "gc $flag"
+  grep -qx -- "$flag" <<<"$(complete_words regctl verify --)" || fail "verify $flag"
+done
 grep -qx -- --raw <<<"$(complete_words regctl inspect --r)" || fail "inspect flags"
 grep -qx oci-archive: <<<"$(complete_words regctl push o)" || fail "push transports"
 echo "ok: bash completion"

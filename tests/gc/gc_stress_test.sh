@@ -56,7 +56,7 @@ for _ in $(seq 1 300); do
   for pid in "${clients[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
   ((alive)) || break
   rc=0
-  "$REGCTL" --root "$root" gc --grace 3s --delete-untagged --json >"$WORK/gc.json" 2>"$WORK/gc.err" || rc=$?
+  "$REGCTL" --root "$root" gc --grace 3s --link-refresh 1s --delete-untagged --json >"$WORK/gc.json" 2>"$WORK/gc.err" || rc=$?
   [[ $rc == 0 || $rc == 5 ]] || { cat "$WORK/gc.err" >&2; fail "regctl gc exited $rc during the load"; }
   if [[ $rc == 0 ]]; then
     gc_runs=$((gc_runs + 1))
@@ -71,7 +71,7 @@ pass "$((CLIENTS * ROUNDS)) pushes acknowledged ($(cat "$WORK/retries" 2>/dev/nu
 
 # Let the grace window pass, collect once more: the deleted tags' garbage must go.
 sleep 4
-"$REGCTL" --root "$root" gc --grace 3s --delete-untagged --json >"$WORK/gc.json"
+"$REGCTL" --root "$root" gc --grace 3s --link-refresh 1s --delete-untagged --json >"$WORK/gc.json"
 gc_removed=$((gc_removed + $(jq '.blobs_removed + .manifests_removed' "$WORK/gc.json")))
 ((gc_removed > 0)) || fail "GC never removed anything, yet tags were deleted"
 
@@ -95,7 +95,7 @@ pass "$checked acknowledged images complete and byte-exact; verify clean; $gc_re
 # With every writer gone, registry:2's GC agrees nothing collectable is left.
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 sleep 4
-"$REGCTL" --root "$root" gc --grace 3s --delete-untagged >/dev/null
+"$REGCTL" --root "$root" gc --grace 3s --link-refresh 1s --delete-untagged >/dev/null
 out=$(distribution_gc "$root" --dry-run --delete-untagged)
 grep -q " 0 blobs and 0 manifests eligible for deletion" <<<"$out" || { echo "$out" | tail -5 >&2; fail "registry:2 would still delete something"; }
 pass "registry:2 garbage-collect finds nothing left"

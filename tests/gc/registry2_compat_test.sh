@@ -35,8 +35,9 @@ cmp -s "$WORK/pulled/blobs/sha256/${keep#sha256:}" "$WORK/img/blobs/sha256/${kee
 grep -q " 0 blobs and 0 manifests eligible" <<<"$(distribution_gc "$root" --dry-run)" &&
   fail "setup: registry:2 sees no garbage before our GC"
 
-# Our GC collects the deleted image's own layer, keeps everything the kept image needs.
-"$REGCTL" --root "$root" gc --grace 0 --json >"$WORK/gc.json" || fail "regctl gc failed"
+# Our GC collects the deleted image's own layer, keeps everything the kept image needs (grace 0
+# needs --force: nothing writes meanwhile).
+"$REGCTL" --root "$root" gc --grace 0 --force --json >"$WORK/gc.json" || fail "regctl gc failed"
 blob() { echo "$root/docker/registry/v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
 [[ ! -e $(blob "$drop_own") ]] || fail "the deleted image's own layer survived GC"
 [[ ! -e $(blob "$drop") ]] || fail "the deleted manifest survived GC"
