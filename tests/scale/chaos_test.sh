@@ -6,7 +6,8 @@
 #    monolithic, single-POST and chunked uploads, HEAD + cross-repository mount of a shared base
 #    layer, config, manifest PUT by tag, about a quarter deleted again; every request retried on
 #    connection errors and 5xx; each acknowledged push and delete recorded;
-#  - one instance at a time is killed with SIGKILL and restarted, every 2-4 s (random);
+#  - one instance at a time (preferably one with requests in flight) is killed with SIGKILL and
+#    restarted at once, every 2-4 s (random);
 #  - `regctl gc --grace 5s --delete-untagged` runs in a loop.
 # Then: every GC run during the load exited 0 (or 5, the lease busy); every acknowledged push
 # not deleted pulls byte-identical through HAProxy after a final GC (grace 2 s, after a sleep);
@@ -110,13 +111,27 @@ GC_FLAGS=()
 if "$REGCTL" gc --help 2>&1 | grep -q -- '--link-refresh'; then GC_FLAGS+=(--link-refresh 1s); fi
 
 # ---- chaos: the killer, the GC loop, the clients ------------------------------------------------
-# killer: every 2-4 s, SIGKILL a random instance and start it again at once; logs "<time> <name>".
+# busy_instance: a random instance among those HAProxy shows with requests in flight (polled for
+# up to 0.5 s: a kill should interrupt writes), else any.
+busy_instance() {
+  local i n busy
+  for i in $(seq 10); do
+    busy=()
+    for n in 1 2 3; do
+      [[ $(haproxy_stat "$STATS" regd_rw "regd$n" 5) -ge 1 ]] 2>/dev/null && busy+=("i$n")
+    done
+    ((${#busy[@]} > 0)) && { echo "${busy[$((RANDOM % ${#busy[@]}))]}"; return; }
+    sleep 0.05
+  done
+  echo "${NAMES[$((RANDOM % 3))]}"
+}
+# killer: every 2-4 s, SIGKILL an instance (one busy with requests if there is one) and start it again at once; logs "<time> <name>".
 killer() {
   local victim pid i
   for i in $(seq 1000); do
     sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 2 + 2 * r / 32767 }')"
     [[ -e $S/stop-kills ]] && return 0
-    victim=${NAMES[$((RANDOM % 3))]}
+    victim=$(busy_instance)
     pid=$(cat "$S/$victim.pid")
     kill -KILL "$pid" 2>/dev/null || true
     echo "$(date +%s.%N) $victim $(cat "$S/$victim.gen")" >>"$S/kills"
