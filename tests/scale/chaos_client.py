@@ -40,6 +40,11 @@ class GiveUp(Exception):
     """A request failed on every attempt."""
 
 
+class Abandoned(Exception):
+    """The client walked away after a failed attempt (as a cancelled CI job does), leaving
+    whatever the interrupted request had written: the crash leftovers GC must cope with."""
+
+
 def blob_bytes(seed, size):
     return random.Random(seed).randbytes(size)
 
@@ -65,11 +70,14 @@ class Client:
         finally:
             conn.close()
 
-    def req(self, method, path, body=None, headers=None):
-        """One request, retried on connection errors and 5xx; returns (status, headers, body)."""
+    def req(self, method, path, body=None, headers=None, abandon=None):
+        """One request, retried on connection errors and 5xx; returns (status, headers, body).
+        abandon: called after a failed attempt; when it returns True, raises Abandoned."""
         delay = 0.05
         for attempt in range(ATTEMPTS):
             self.stats["requests"] += 1
+            if attempt and abandon and abandon():
+                raise Abandoned("%s %s" % (method, path))
             if attempt:
                 self.stats["retries"] += 1
                 time.sleep(delay)
@@ -111,7 +119,11 @@ class Pusher:
         self.rng = rng
         self.repo = "chaos/c%d" % number
         self.stats = {"blob_uploads": 0, "chunked": 0, "mounts": 0, "head_skips": 0, "upload_restarts": 0,
-                      "pushes_failed": 0, "deletes_failed": 0, "manifest_blob_unknown": 0}
+                      "pushes_failed": 0, "pushes_abandoned": 0, "deletes_failed": 0, "manifest_blob_unknown": 0}
+
+    def walk_away(self):
+        """After a failed manifest PUT or chunk: one client in three gives up on the push."""
+        return self.rng.random() < 1 / 3
 
     def start_session(self, repo):
         status, hdrs, _ = self.c.req("POST", "/v2/%s/blobs/uploads/" % repo)
@@ -140,7 +152,8 @@ class Pusher:
             if offset >= len(data):
                 break
             status, hdrs, _ = self.c.req("PATCH", location, data[offset:end], {
-                "Content-Type": "application/octet-stream", "Content-Range": "%d-%d" % (offset, end - 1)})
+                "Content-Type": "application/octet-stream", "Content-Range": "%d-%d" % (offset, end - 1)},
+                abandon=self.walk_away)
             if status == 202:
                 location, offset = hdrs.get("location", location), end
             elif status == 416:
@@ -242,7 +255,7 @@ class Pusher:
                 self.ensure_blob(blob_bytes(l["seed"], l["size"]))
             self.ensure_blob(config)
             status, hdrs, body = self.c.req("PUT", "/v2/%s/manifests/%s" % (self.repo, tag), manifest,
-                                            {"Content-Type": MANIFEST})
+                                            {"Content-Type": MANIFEST}, abandon=self.walk_away)
             if status == 201:
                 break
             print("client %d: PUT manifest %s: %d %s" % (self.n, tag, status, body[:200]), file=sys.stderr)
@@ -305,6 +318,10 @@ def cmd_push(a):
         k += 1
         try:
             record = pusher.push(k)
+        except Abandoned as e:
+            pusher.stats["pushes_abandoned"] += 1
+            print("client %d: push %d abandoned after a failed %s" % (a.client, k, e), file=sys.stderr)
+            continue
         except GiveUp as e:
             print("client %d: push %d given up: %s" % (a.client, k, e), file=sys.stderr)
             record = None
