@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # GlusterFS helpers for the scale-out scripts that run regd on a loopback GlusterFS volume
 # (gluster_test.sh, chaos_test.sh): sourced, never run. Source it before lib.sh and call
 # gluster_enter_netns first: it re-executes the script in its own network namespace.
@@ -32,7 +33,6 @@ gluster_enter_netns() {
 # gluster CLI refuses localhost as a brick host): this machine's name if it resolves there, else
 # regd-gluster-test, added to /etc/hosts if missing (and said so).
 gluster_pick_host() {
-  local resolves
   resolves() { [[ $(getent ahosts "$1" | awk '{ print $1; exit }') == 127.0.0.1 ]]; }
   GLUSTER_HOST=$(hostname)
   if ! resolves "$GLUSTER_HOST"; then
