@@ -98,27 +98,38 @@ class DiscardSink : public BodySink {
   Response m_done;
 };
 
-// Appends a PATCH/PUT body to a session; a PUT then finishes the upload with `digest`.
+// Appends a PATCH/PUT body to a session; a PUT then finishes the upload with `digest` under the
+// same lock. With a Content-Range, exactly its length must arrive, else the chunk is cut off.
 class ChunkSink : public BodySink {
  public:
   ChunkSink(Context& ctx, std::unique_ptr<UploadWriter> writer, std::string name, std::string id,
-            std::optional<Digest> digest)
-      : m_ctx(ctx), m_writer(std::move(writer)), m_name(std::move(name)), m_id(std::move(id)), m_digest(digest) {}
-  Status write(std::span<const char> data) override { return m_writer->write(data); }
+            std::optional<Digest> digest, std::optional<uint64_t> expected)
+      : m_ctx(ctx),
+        m_writer(std::move(writer)),
+        m_name(std::move(name)),
+        m_id(std::move(id)),
+        m_digest(std::move(digest)),
+        m_expected(expected) {}
+  Status write(std::span<const char> data) override {
+    m_received += data.size();
+    if (m_expected && m_received > *m_expected) {
+      return range_mismatch();
+    }
+    return m_writer->write(data);
+  }
   Response finish() override {
+    if (m_expected && m_received != *m_expected) {
+      return on_error(range_mismatch().error());
+    }
+    if (m_digest) {
+      return commit(*m_digest);
+    }
     auto status = m_writer->close();
     m_writer.reset();
     if (!status) {
       return upload_error(m_ctx, status.error(), m_name, m_id);
     }
-    if (!m_digest) {
-      return upload_response(202, m_name, *status);
-    }
-    auto info = m_ctx.registry.finish_upload(m_name, m_id, *m_digest);
-    if (!info) {
-      return upload_error(m_ctx, info.error(), m_name, m_id);
-    }
-    return blob_created(m_name, info->digest);
+    return upload_response(202, m_name, *status);
   }
   Response on_error(const Error& error) override {
     m_writer.reset();  // cuts the session back to where this chunk started
@@ -126,11 +137,27 @@ class ChunkSink : public BodySink {
   }
 
  private:
+  // A commit that fails on the digest cuts the chunk off again, so a retried PUT appends once.
+  Response commit(const Digest& digest) {
+    auto info = m_writer->commit(digest);
+    m_writer.reset();
+    if (!info) {
+      return upload_error(m_ctx, info.error(), m_name, m_id);
+    }
+    return blob_created(m_name, info->digest);
+  }
+  Status range_mismatch() const {
+    return fail(Errc::range_invalid, "upload " + m_id + ": Content-Range announced " + std::to_string(*m_expected) +
+                                         " bytes, the body has " + (m_received > *m_expected ? "more" : "fewer"));
+  }
+
   Context& m_ctx;
   std::unique_ptr<UploadWriter> m_writer;
   std::string m_name;
   std::string m_id;
   std::optional<Digest> m_digest;
+  std::optional<uint64_t> m_expected;  // bytes the Content-Range announced
+  uint64_t m_received = 0;
 };
 
 uint64_t upload_limit(const Context& ctx) {
@@ -176,8 +203,9 @@ Outcome single_post(Context& ctx, const std::string& name, const std::string& di
   return Outcome(std::make_unique<BlobSink>(std::move(*writer), name, *digest), upload_limit(ctx));
 }
 
-// The offset a chunk claims (Content-Range), checked against its Content-Length.
-Result<std::optional<uint64_t>> chunk_offset(const Request& request) {
+// The range a chunk claims (Content-Range), checked against its Content-Length; the body
+// itself is checked against it as it arrives (ChunkSink).
+Result<std::optional<ByteRange>> chunk_range(const Request& request) {
   auto header = request.header("Content-Range");
   if (header.empty()) {
     return std::nullopt;
@@ -189,19 +217,25 @@ Result<std::optional<uint64_t>> chunk_offset(const Request& request) {
   if (request.content_length && *request.content_length != range->last - range->first + 1) {
     return fail(Errc::range_invalid, "Content-Range " + std::string(header) + " does not match Content-Length");
   }
-  return range->first;
+  return *range;
 }
 
 Outcome append(Context& ctx, const Request& request, const Route& route, std::optional<Digest> digest) {
-  auto offset = chunk_offset(request);
-  if (!offset) {
-    return upload_error(ctx, offset.error(), route.name, route.ref);
+  auto range = chunk_range(request);
+  if (!range) {
+    return upload_error(ctx, range.error(), route.name, route.ref);
   }
-  auto writer = ctx.registry.append_upload(route.name, route.ref, *offset);
+  std::optional<uint64_t> offset;
+  std::optional<uint64_t> length;
+  if (*range) {
+    offset = (*range)->first;
+    length = (*range)->last - (*range)->first + 1;
+  }
+  auto writer = ctx.registry.append_upload(route.name, route.ref, offset);
   if (!writer) {
     return upload_error(ctx, writer.error(), route.name, route.ref);
   }
-  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), route.name, route.ref, std::move(digest)),
+  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), route.name, route.ref, std::move(digest), length),
                  upload_limit(ctx));
 }
 

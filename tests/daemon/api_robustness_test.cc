@@ -1,4 +1,7 @@
 // Base endpoints, error bodies, hostile paths and bodies nobody wants.
+#include <sched.h>
+#include <sys/mount.h>
+
 #include "regd_process.h"
 
 namespace regd::testing {
@@ -157,6 +160,75 @@ TEST_F(Robustness, KeepAliveServesManyRequestsOnOneConnection) {
     conn.send("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_EQ(status_of(conn.read_response()), 200) << i;
   }
+}
+
+// A regd whose root is a 1 MiB tmpfs, mounted in a private mount namespace (so it vanishes with
+// the test process and nobody else sees it). Needs root; skipped otherwise.
+class FullDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0) {
+      GTEST_SKIP() << "needs root and a private mount namespace (unshare) to mount a small tmpfs";
+    }
+    ASSERT_EQ(::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+    m_disk = m_tmp.path() / "disk";
+    std::filesystem::create_directory(m_disk);
+    ASSERT_EQ(::mount("tmpfs", m_disk.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+    m_mounted = true;
+    m_regd = std::make_unique<RegdProcess>(m_disk / "root");
+    ASSERT_TRUE(m_regd->ready()) << "regd did not start";
+  }
+  void TearDown() override {
+    m_regd.reset();
+    if (m_mounted) {
+      ::umount2(m_disk.c_str(), MNT_DETACH);
+    }
+  }
+  // Writes a filler file until the tmpfs refuses more (ENOSPC).
+  void fill() {
+    std::string block(64 * 1024, 'f');
+    int fd = ::open((m_disk / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    EXPECT_EQ(errno, ENOSPC);
+    ::close(fd);
+  }
+  std::filesystem::path uploads_dir(const std::string& repo) const {
+    return m_disk / "root/docker/registry/v2/repositories" / repo / "_uploads";
+  }
+
+  TempDir m_tmp;
+  std::filesystem::path m_disk;
+  bool m_mounted = false;
+  std::unique_ptr<RegdProcess> m_regd;
+};
+
+TEST_F(FullDisk, UploadPostOnAFullDiskIs507AndLeavesNoSession) {
+  auto c = m_regd->client();
+  fill();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/v2/full/blobs/uploads/", "", "application/octet-stream");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 507) << r->body;
+    EXPECT_TRUE(r->get_header_value("Location").empty());
+  }
+  // Nothing under _uploads: no session without startedat or data, no temp directory either.
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(uploads_dir("full"), ec)) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " entries left, first: " << (left.empty() ? "" : left.front());
+  // With space again, the same POST starts a complete session.
+  std::filesystem::remove(m_disk / "filler");
+  auto r = c.Post("/v2/full/blobs/uploads/", "", "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202) << r->body;
+  auto location = r->get_header_value("Location");
+  auto id = location.substr(location.rfind('/') + 1);
+  EXPECT_TRUE(std::filesystem::exists(uploads_dir("full") / id / "startedat"));
+  EXPECT_TRUE(std::filesystem::exists(uploads_dir("full") / id / "data"));
 }
 
 }  // namespace

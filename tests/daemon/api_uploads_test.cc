@@ -254,5 +254,109 @@ TEST_F(Uploads, FinishWithMismatchedDigestKeepsTheSession) {
   EXPECT_EQ(ok->status, 201);
 }
 
+// Status of an upload session as its Range header ("0-<size-1>", "0-0" when empty), or "".
+std::string session_range(httplib::Client& c, const std::string& location) {
+  auto r = c.Get(location.c_str());
+  return r && r->status == 204 ? r->get_header_value("Range") : "";
+}
+
+// A PATCH whose chunked (Transfer-Encoding) body carries `body` under `content_range`: the
+// length is then only known once the body has arrived.
+std::string raw_chunked_patch(int port, const std::string& location, const std::string& content_range,
+                              const std::string& body) {
+  RawConnection conn(port);
+  EXPECT_TRUE(conn.connected());
+  std::ostringstream req;
+  req << "PATCH " << location << " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+      << "Content-Range: " << content_range << "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      << std::hex << body.size() << "\r\n"
+      << body << "\r\n0\r\n\r\n";
+  conn.send(req.str());
+  return conn.read_all();
+}
+
+TEST_F(Uploads, PutWithWrongDigestAndAChunkKeepsNothingSoTheRetryAppendsOnce) {
+  auto c = client();
+  auto data = random_bytes(6000, 11);
+  auto location = start_upload(c, "retry");
+  ASSERT_EQ(c.Patch(location.c_str(), range_header(0, 3999), data.substr(0, 4000), "application/octet-stream")->status,
+            202);
+  auto wrong = c.Put((location + "?digest=" + sha256_of("not it")).c_str(), range_header(4000, 5999), data.substr(4000),
+                     "application/octet-stream");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_EQ(error_code(wrong->body), "DIGEST_INVALID");
+  EXPECT_EQ(session_range(c, location), "0-3999");  // the last chunk was cut off again
+  auto right = c.Put((location + "?digest=" + sha256_of(data)).c_str(), range_header(4000, 5999), data.substr(4000),
+                     "application/octet-stream");
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 201) << right->body;
+  auto blob = c.Get(("/v2/retry/blobs/" + sha256_of(data)).c_str());
+  ASSERT_TRUE(blob);
+  EXPECT_EQ(blob->status, 200);
+  EXPECT_TRUE(blob->body == data) << "got " << blob->body.size() << " bytes, want " << data.size();
+}
+
+TEST_F(Uploads, ChunkShorterOrLongerThanItsContentRangeIs416AndIsNotKept) {
+  auto c = client();
+  auto data = random_bytes(3000, 12);
+  auto location = start_upload(c, "lying");
+  ASSERT_EQ(c.Patch(location.c_str(), range_header(0, 999), data.substr(0, 1000), "application/octet-stream")->status,
+            202);
+  // The end claims 2000 bytes, 500 arrive; then 500 claimed and 2000 sent.
+  for (const auto& [claimed, sent] :
+       {std::pair{"1000-2999", data.substr(1000, 500)}, std::pair{"1000-1499", data.substr(1000, 2000)}}) {
+    auto response = raw_chunked_patch(regd().port(), location, claimed, sent);
+    EXPECT_TRUE(response.starts_with("HTTP/1.1 416")) << claimed << ": " << response.substr(0, 200);
+    EXPECT_NE(response.find("\"RANGE_INVALID\""), std::string::npos) << response;
+    EXPECT_NE(response.find("Range: 0-999\r\n"), std::string::npos) << response;
+    EXPECT_EQ(session_range(c, location), "0-999") << claimed;
+  }
+  auto ok = raw_chunked_patch(regd().port(), location, "1000-2999", data.substr(1000));
+  EXPECT_TRUE(ok.starts_with("HTTP/1.1 202")) << ok.substr(0, 200);
+  auto done = c.Put((location + "?digest=" + sha256_of(data)).c_str(), "", "application/octet-stream");
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 201) << done->body;
+  EXPECT_TRUE(c.Get(("/v2/lying/blobs/" + sha256_of(data)).c_str())->body == data);
+}
+
+TEST_F(Uploads, ChunkCutShortByTheClientIsNotKept) {
+  auto c = client();
+  auto data = random_bytes(3000, 13);
+  auto location = start_upload(c, "cut");
+  ASSERT_EQ(c.Patch(location.c_str(), range_header(0, 999), data.substr(0, 1000), "application/octet-stream")->status,
+            202);
+  {
+    RawConnection conn(regd().port());
+    ASSERT_TRUE(conn.connected());
+    conn.send("PATCH " + location +
+              " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+              "Content-Range: 1000-2999\r\nContent-Length: 2000\r\n\r\n" +
+              data.substr(1000, 700));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let regd append what came
+  }                                                               // closed after 700 of 2000 bytes
+  // regd notices the close, cuts the chunk off and releases the session (bounded wait).
+  std::string range;
+  for (int i = 0; i < 100 && range != "0-999"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    range = session_range(c, location);
+  }
+  EXPECT_EQ(range, "0-999");
+  int next = 0;
+  for (int i = 0; i < 100; ++i) {  // 416 while the dead request still holds the session lock
+    auto r = c.Patch(location.c_str(), range_header(1000, 2999), data.substr(1000), "application/octet-stream");
+    next = r ? r->status : -1;
+    if (next != 416) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(next, 202);
+  auto done = c.Put((location + "?digest=" + sha256_of(data)).c_str(), "", "application/octet-stream");
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 201) << done->body;
+  EXPECT_TRUE(c.Get(("/v2/cut/blobs/" + sha256_of(data)).c_str())->body == data);
+}
+
 }  // namespace
 }  // namespace regd::testing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Three regd instances on a real distributed filesystem: one loopback GlusterFS volume, FUSE-
-# mounted once per instance (each mount its own client and caches), brought up by the shared
-# dfs-up.sh / dfs-down.sh scripts.
+# mounted once per instance (each mount its own client and caches), brought up by
+# gluster_up.sh / gluster_down.sh beside this script.
 #  strict profile (close-to-open, like NFS): a conformance-style workload across instances (push
 #    via one, pull via another, chunked upload crossing all three, tag moves, deletes, catalog
 #    and tag lists), tag reads racing tag moves (the ESTALE case), and concurrent pushers of
@@ -10,50 +10,22 @@
 #    serve bytes that do not match their digest, never lose an acknowledged push, and converge
 #    within the cache time (bounded poll of 10 s).
 # Runs in its own network namespace when it can (glusterd's port 24007 is fixed). Skips (77)
-# without root, /dev/fuse, the GlusterFS packages or the dfs scripts.
+# without root, /dev/fuse or the GlusterFS packages.
 # Usage: gluster_test.sh PATH_TO_REGD [PATH_TO_REGCTL]
-# env:   DFS_SCRIPTS  directory of dfs-up.sh/dfs-down.sh (default: <repo>/../shared/scripts)
 set -euo pipefail
 REGD=$1
 REGCTL=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-DFS_SCRIPTS=${DFS_SCRIPTS:-$top/../shared/scripts}
-
-skip_early() {
-  echo "SKIP: $*"
-  exit 77
-}
-[[ -f $DFS_SCRIPTS/dfs-up.sh && -f $DFS_SCRIPTS/dfs-down.sh ]] ||
-  skip_early "no dfs-up.sh/dfs-down.sh in $DFS_SCRIPTS (set DFS_SCRIPTS)"
-[[ $(id -u) == 0 ]] || skip_early "needs root (glusterd, FUSE mounts)"
-[[ -c /dev/fuse ]] || skip_early "/dev/fuse is missing"
+source "$here/gluster_env.sh"
 { command -v glusterd && command -v glusterfs; } >/dev/null ||
-  skip_early "GlusterFS not installed (scripts/install-deps.sh installs glusterfs-server glusterfs-client)"
-
-# Our own network namespace: glusterd's fixed port cannot collide with anything else.
-if [[ -z ${SCALE_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
-  exec env SCALE_NETNS=1 unshare -n bash -c \
-    'ip link set lo up 2>/dev/null || true; exec bash "$0" "$@"' "$0" "$@"
-fi
-[[ -n ${SCALE_NETNS:-} ]] && echo "running in a private network namespace" ||
-  echo "no private network namespace (unshare -n failed): using the host's 127.0.0.1:24007"
-
-# dfs-up.sh needs a host name other than localhost that resolves to 127.0.0.1.
-DFS_HOST=$(hostname)
-if [[ $(getent ahosts "$DFS_HOST" | awk '{print $1; exit}') != 127.0.0.1 ]]; then
-  DFS_HOST=regd-dfs-test
-  if [[ $(getent ahosts "$DFS_HOST" | awk '{print $1; exit}') != 127.0.0.1 ]]; then
-    echo "NOTE: adding '127.0.0.1 $DFS_HOST' to /etc/hosts (the gluster CLI refuses localhost)"
-    echo "127.0.0.1 $DFS_HOST" >>/etc/hosts
-  fi
-fi
-export DFS_HOST
+  { echo "SKIP: GlusterFS not installed (scripts/install-deps.sh installs glusterfs-server glusterfs-client)"; exit 77; }
+gluster_preflight
+gluster_enter_netns "$0" "$@"
+gluster_pick_host
 
 source "$here/lib.sh"
 need_cmds skopeo curl jq python3
-export DFS_ROOT=$SCALE_TMP/dfs
-MOUNTS=("$DFS_ROOT/m1" "$DFS_ROOT/m2" "$DFS_ROOT/m3")
+MOUNTS=("$SCALE_TMP/m1" "$SCALE_TMP/m2" "$SCALE_TMP/m3")
 NAMES=(a b c)
 
 stop_instances() {
@@ -66,17 +38,13 @@ stop_instances() {
 }
 dfs_down() {
   stop_instances
-  timeout 60 bash "$DFS_SCRIPTS/dfs-down.sh" >>"$SCALE_TMP/dfs.log" 2>&1 || echo "dfs-down.sh failed" >&2
+  gluster_unmount
 }
 SCALE_CLEANUP+=(dfs_down)
 
-# dfs_up PROFILE: the volume and three mounts; skips when GlusterFS/FUSE cannot run here.
+# dfs_up PROFILE: a fresh volume and three mounts.
 dfs_up() {
-  if ! DFS_PROFILE=$1 timeout 90 bash "$DFS_SCRIPTS/dfs-up.sh" "${MOUNTS[@]}" >>"$SCALE_TMP/dfs.log" 2>&1; then
-    tail -n 20 "$SCALE_TMP/dfs.log"
-    skip "GlusterFS could not be brought up here (dfs-up.sh failed, output above)"
-  fi
-  grep 'up in' "$SCALE_TMP/dfs.log" | tail -n1
+  gluster_mount "$1" "${MOUNTS[@]}"
 }
 
 # start_instances: a on m1, b on m2, c on m3, each its own regd.
