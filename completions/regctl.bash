@@ -116,8 +116,8 @@ _regctl() {
     gc) flags="--dry-run -n --delete-untagged --grace --upload-ttl --json --verbose -v" ;;
   esac
   if [[ $cur == -* ]]; then
-    # Every subcommand takes --help once; the global options go before the subcommand.
-    COMPREPLY=($(compgen -W "$flags --help" -- "$cur"))
+    # The subcommand's flags, its --help, and the global options that also work after it.
+    COMPREPLY=($(compgen -W "$flags --help --root --quiet -q" -- "$cur"))
     return
   fi
 

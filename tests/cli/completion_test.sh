@@ -6,7 +6,7 @@
 # know every subcommand. Usage: completion_test.sh COMPLETIONS_DIR REGCTL
 set -euo pipefail
 dir=$1
-REGCTL=$2
+REGCTL=$(realpath "$2")
 . "$(dirname "$0")/lib.sh"
 [[ -f /usr/share/bash-completion/bash_completion ]] || {
   echo "skip: bash-completion is not installed (scripts/install-deps.sh)"
@@ -47,28 +47,33 @@ complete_line() {
     ((${#COMPREPLY[@]} == 0)) || printf "%s\n" "${COMPREPLY[@]}"' _ "$dir/regctl.bash" "$1"
 }
 words() { sort | tr '\n' ' ' | sed 's/ $//'; }
-# expect LINE WANT: the candidates, sorted and space-separated, are exactly WANT.
+# expect LINE WANT: the candidates are exactly the space-separated WANT, in any order.
 expect() {
-  local got
+  local got want
   got=$(complete_line "$1" | words)
-  [[ $got == "$2" ]] || fail "completing '$1': got '$got', want '$2'"
+  want=$(tr ' ' '\n' <<<"$2" | grep -v '^$' | words || true)
+  [[ $got == "$want" ]] || { echo "FAIL: completing '$1': got '$got', want '$want'" >&2; failures=$((failures + 1)); }
 }
+failures=0
+# checked MESSAGE: passes MESSAGE if no expectation failed so far, else stops.
+checked() { ((failures == 0)) || fail "$failures completions wrong"; pass "$1"; }
 
 # The subcommands and each subcommand's options, from regctl's own help.
-help_commands() { "$REGCTL" --help | sed -n '/^SUBCOMMANDS:/,$p' | awk 'NR > 1 && /^  [a-z]/ {print $1}'; }
+help_commands() { "$REGCTL" --help | awk 'tolower($0) ~ /^subcommands:/ {on = 1; next} on && !NF {exit} on && /^  [a-z]/ {print $1}'; }
 help_flags() {
-  "$REGCTL" "$1" --help | sed -n '/^OPTIONS:/,/^[A-Z]/p' | grep -oE '(^|[ ,])--?[a-z][a-z-]*' |
-    tr -d ' ,' | grep -vx -- -h
+  "$REGCTL" "$1" --help | sed -n '/^OPTIONS:/I,/^[A-Z]/p' | sed 1d | grep -oE '^ +(-[a-z],)?--?[a-z][a-z-]*' |
+    tr ',' '\n' | tr -d ' ' | grep -vx -- -h
 }
 commands=$(help_commands | words)
 [[ -n $commands ]] || fail "no subcommands in regctl --help"
 expect "regctl " "$commands"
 expect "regctl ve" "verify"
 expect "regctl -" "$(printf '%s\n' --help --quiet --root --version -q | words)"
+# After the subcommand: its own flags, and the global options that still work there (not --version).
 for c in $commands; do
-  expect "regctl $c -" "$(help_flags "$c" | words)"
+  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --quiet -q) | sort -u | words)"
 done
-pass "subcommands and flags match regctl --help, --help offered once"
+checked "subcommands and flags match regctl --help, --help offered once"
 
 # A storage root with two repositories.
 make_layout "$WORK/layout" 1.0 >/dev/null
@@ -83,7 +88,7 @@ expect "regctl --root $root tags " "team/app tools/x"
 expect "regctl --root=$root tags t" "team/app tools/x"
 REGCTL_ROOT=$root expect "regctl tags te" "team/app"
 expect "regctl tags " ""
-pass "the storage root comes from --root PATH, --root=PATH or REGCTL_ROOT"
+checked "the storage root comes from --root PATH, --root=PATH or REGCTL_ROOT"
 
 expect "regctl push o" "oci: oci-archive:"
 expect "regctl push " "docker-archive: oci-archive: oci:"
@@ -94,7 +99,7 @@ expect "regctl --root $root pull team/app:1.0 " "oci-archive: oci:"
 expect "regctl --root $root cp team/app:1.0 " "team/app tools/x"
 expect "regctl --root $root verify -j 2 " "team/app tools/x"
 expect "regctl --root $root gc --grace 2h " ""
-pass "transports where a location goes, repositories where a repository goes"
+checked "transports where a location goes, repositories where a repository goes"
 
 # After "REPO:" the tags of REPO. Bash replaces the word after the last ":", so the candidates
 # are the tags themselves.
@@ -104,7 +109,7 @@ expect "regctl --root $root pull team/app:" "1.0 2.0"
 expect "regctl --root $root tags team/app:" ""
 mkdir -p "$WORK/layouts/one" "$WORK/layouts/two"
 expect "regctl push oci:$WORK/layouts/o" "$WORK/layouts/one"
-pass "tags after REPO:, directories after oci:"
+checked "tags after REPO:, directories after oci:"
 
 missing=()
 for c in $commands; do

@@ -84,13 +84,14 @@ foreign=(
   --negative-timeout --fopen-keep-cache
   --install --prefix --build --test-dir --output-on-failure                  # cmake, ctest
   --build-only --bench                                                       # scripts/install-deps.sh
-  --layout --image --rootless                                                # umoci
+  --layout --image                                                           # umoci
+  --now                                                                      # systemctl
 )
 help_flags() { "$@" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' || true; }
 known=$(
   help_flags "$REGD"
   help_flags "$REGCTL"
-  for cmd in $("$REGCTL" --help | sed -n '/^SUBCOMMANDS:/I,$p' | awk 'NR > 1 && /^  [a-z]/ {print $1}'); do
+  for cmd in $("$REGCTL" --help | awk 'tolower($0) ~ /^subcommands:/ {on = 1; next} on && !NF {exit} on && /^  [a-z]/ {print $1}'); do
     help_flags "$REGCTL" "$cmd"
   done
   printf '%s\n' "${foreign[@]}"

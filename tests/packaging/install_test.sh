@@ -49,7 +49,7 @@ check_prefix() {
   [[ -f $unit ]] || fail "$prefix: no unit at ${unit#"$dest"}"
   systemd-analyze unit-paths 2>/dev/null | grep -qx "$prefix/lib/systemd/system" ||
     fail "$prefix: systemd does not look for units in $prefix/lib/systemd/system"
-  grep -q '@' "$unit" && fail "$prefix: unconfigured placeholder in the unit: $(grep '@' "$unit")"
+  grep -qE '@[A-Z_]+@' "$unit" && fail "$prefix: unconfigured placeholder in the unit: $(grep -E '@[A-Z_]+@' "$unit")"
 
   # ExecStart= runs the installed regd with the installed configuration.
   local exec_start bin config
@@ -73,7 +73,7 @@ check_prefix() {
   under "$root" "${rw[@]}" || fail "$prefix: installed config's root $root is outside ReadWritePaths ${rw[*]}"
   under "$(toml_root "$src/docs/examples/regd.toml")" "${rw[@]}" ||
     fail "$prefix: docs/examples/regd.toml's root $(toml_root "$src/docs/examples/regd.toml") is outside ReadWritePaths ${rw[*]}"
-  under "$(unit_value "$unit" Environment | sed -n 's/^REGD_ROOT=//p')" "${rw[@]}" || fail "$prefix: REGD_ROOT outside ReadWritePaths"
+  [[ -z $(unit_value "$unit" Environment | grep REGD_ROOT) ]] || fail "$prefix: REGD_ROOT in the unit competes with the config's root"
 
   # The unit's user and group are created by the installed sysusers.d file (found by
   # systemd-sysusers itself: it is given no file, so the directory is one it reads).
@@ -81,6 +81,7 @@ check_prefix() {
   [[ -f $sysusers ]] || fail "$prefix: no sysusers.d/regd.conf"
   user=$(unit_value "$unit" User)
   group=$(unit_value "$unit" Group)
+  mkdir -p "$dest/etc"  # where systemd-sysusers writes passwd and group
   systemd-sysusers --root="$dest" >"$work/sysusers.log" 2>&1 || { cat "$work/sysusers.log" >&2; fail "$prefix: systemd-sysusers"; }
   grep -q "^$user:[^:]*:[0-9]*:[0-9]*:[^:]*:$state:" "$dest/etc/passwd" ||
     fail "$prefix: systemd-sysusers made no user $user with home $state: $(cat "$dest/etc/passwd" 2>/dev/null)"
