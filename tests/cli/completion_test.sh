@@ -1,9 +1,10 @@
 #!/bin/bash
-# The bash completion offers what regctl accepts where it accepts it: the subcommands and the
+# The completions offer what regctl accepts where it accepts it. Bash: the subcommands and the
 # flags of `regctl --help` and `regctl CMD --help` (each once), transports where a location goes
-# and repositories where a repository goes, the tags of REPO after "REPO:", and it reads the
-# storage root from --root PATH, --root=PATH or $REGCTL_ROOT. The zsh and fish files parse and
-# know every subcommand. Usage: completion_test.sh COMPLETIONS_DIR REGCTL
+# and repositories where a repository goes, the tags of REPO after "REPO:", directories after
+# "oci:", and the storage root from --root PATH, --root=PATH or $REGCTL_ROOT. zsh (on a
+# pseudo-terminal, zsh_complete.zsh) and fish (complete -C): the same positions. Both also parse
+# and know every subcommand. Usage: completion_test.sh COMPLETIONS_DIR REGCTL
 set -euo pipefail
 dir=$1
 REGCTL=$(realpath "$2")
@@ -124,3 +125,41 @@ if command -v fish >/dev/null; then
   fish --no-execute "$dir/regctl.fish" || fail "fish completion does not parse"
 fi
 pass "zsh and fish completions parse and know every subcommand"
+
+# zsh: the same positions, through zsh's completion system on a pseudo-terminal.
+if command -v zsh >/dev/null; then
+  zsh_expect() {
+    local got want
+    got=$(zsh -f "$(dirname "$0")/zsh_complete.zsh" "$dir" "$1" | words)
+    want=$(tr ' ' '\n' <<<"$2" | grep -v '^$' | words || true)
+    [[ $got == "$want" ]] || { echo "FAIL: zsh completing '$1': got '$got', want '$want'" >&2; failures=$((failures + 1)); }
+  }
+  zsh_expect "regctl " "$commands"
+  zsh_expect "regctl push " "oci: oci-archive: docker-archive:"
+  zsh_expect "regctl --root $root push oci:$WORK/layout " "team/app tools/x"
+  zsh_expect "regctl --root=$root pull " "team/app tools/x"
+  zsh_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive:"
+  zsh_expect "regctl --root $root inspect team/app:" "1.0 2.0"
+  zsh_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
+  zsh_expect "regctl push oci:$WORK/layouts/o" "one"
+  checked "zsh: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
+fi
+
+# fish: the same positions, through fish's own `complete -C`.
+if command -v fish >/dev/null; then
+  fish_expect() {
+    local got want
+    got=$(fish --no-config -c 'source $argv[1]; complete -C $argv[2]' "$dir/regctl.fish" "$1" | cut -f1 | words)
+    want=$(tr ' ' '\n' <<<"$2" | grep -v '^$' | words || true)
+    [[ $got == "$want" ]] || { echo "FAIL: fish completing '$1': got '$got', want '$want'" >&2; failures=$((failures + 1)); }
+  }
+  fish_expect "regctl push " "oci: oci-archive: docker-archive:"
+  fish_expect "regctl --root $root push oci:$WORK/layout " "team/app tools/x"
+  fish_expect "regctl --root=$root pull " "team/app tools/x"
+  fish_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive:"
+  fish_expect "regctl --root $root inspect team/app:" "team/app:1.0 team/app:2.0"
+  fish_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
+  fish_expect "regctl --root $root verify -j 2 t" "team/app tools/x"
+  fish_expect "regctl push oci:$WORK/layouts/o" "oci:$WORK/layouts/one/"
+  checked "fish: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
+fi
