@@ -3,9 +3,9 @@
 # - every relative link in every *.md (and its #anchor, a heading of the target) resolves;
 # - every repository path a *.md names in backticks (`docs/gc.md`, `packaging/regd.service.in`,
 #   `core/src/gc*.cc`) exists, as does every other *.md file it names;
-# - every --flag that README.md, docs/*.md and the man pages name is an option of the built
-#   regd or regctl (read from their --help, so this follows the code), or one of the other tools'
-#   flags listed below.
+# - every --flag that README.md, docs/*.md, packaging/*.md and the man pages name is an option of
+#   the built regd or regctl (read from their --help, so this follows the code), or one of the
+#   other tools' flags listed below.
 # Usage: docs_test.sh SOURCE_DIR REGD REGCTL
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -100,7 +100,7 @@ grep -qx -- --root <<<"$known" || { echo "FAIL: no --root in the --help of $REGD
 flags=0
 doc_texts() {
   local f
-  for f in README.md docs/*.md; do
+  for f in README.md docs/*.md packaging/*.md; do
     [[ -f $src/$f ]] && sed "s|^|$f: |" "$src/$f"
   done
   for f in "$src"/man/*.[1-8]; do

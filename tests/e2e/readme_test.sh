@@ -67,6 +67,11 @@ done
 EOF
 chmod +x "$work/stand-ins/cmake" "$work/stand-ins/ninja"
 
+# The README's first two commands are the two scripts, in this order.
+first_two=$(awk '/^```sh$/ {code = 1; next} code && /^```$/ {code = 0; n++; if (n == 2) exit; next} code {print}' "$src/README.md")
+[[ $first_two == $'./scripts/run.sh\n./scripts/test.sh' ]] ||
+  fail "README.md's first two commands are not ./scripts/run.sh and ./scripts/test.sh: $first_two"
+
 # The README's walkthrough as one script.
 blocks=$(awk '
   /^<!-- readme-test: begin -->$/ {on = 1; next}
