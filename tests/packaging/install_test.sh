@@ -12,6 +12,9 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
+for tool in systemd-analyze systemd-sysusers curl; do
+  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed (scripts/install-deps.sh)"; exit 77; }
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/regd-install.XXXXXX")
 pids=()
 cleanup() {
@@ -146,10 +149,6 @@ check_prefix() {
 # host's own units (the targets regd.service orders itself against). Any message fails.
 verify_unit() {
   local dest=$1 prefix=$2 root=$work/verify-root
-  if ! command -v systemd-analyze >/dev/null; then
-    echo "note: systemd-analyze is missing: the unit was not verified"
-    return
-  fi
   rm -rf "$root"
   cp -a "$dest" "$root"
   mkdir -p "$root/usr/lib/systemd/system"
