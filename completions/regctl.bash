@@ -1,35 +1,101 @@
 # bash completion for regctl(1). Installed into bash-completion's completions directory.
 
-_regctl_repos() {
-  # Repository names, when a storage root is known; quietly nothing otherwise.
+# regctl with the storage root of the command line being completed (else $REGCTL_ROOT); quietly
+# nothing when there is none.
+_regctl_query() {
   local root_args=()
-  [[ -n $1 ]] && root_args=(--root "$1")
-  regctl "${root_args[@]}" -q ls 2>/dev/null
+  [[ -n $_regctl_root ]] && root_args=(--root "$_regctl_root")
+  regctl "${root_args[@]}" -q "$@" 2>/dev/null
+}
+
+# Completes a repository name; with $1 = tag also REPO:TAG, the tags of REPO once a colon is
+# typed. A digest after "@" is not completed.
+_regctl_complete_reference() {
+  if [[ $cur == *@* ]]; then
+    return
+  fi
+  if [[ $cur == *:* ]]; then
+    [[ ${1:-} == tag ]] || return
+    local repo=${cur%%:*} tag
+    COMPREPLY=()
+    while IFS= read -r tag; do
+      [[ -n $tag ]] && COMPREPLY+=("$repo:$tag")
+    done < <(_regctl_query tags "$repo")
+    COMPREPLY=($(compgen -W "${COMPREPLY[*]}" -- "$cur"))
+    __ltrim_colon_completions "$cur"
+    return
+  fi
+  COMPREPLY=($(compgen -W "$(_regctl_query ls)" -- "$cur"))
+}
+
+# Completes an image location: a transport (TRANSPORT: without a space), then the file or
+# directory after it. $@: the transports allowed here.
+_regctl_complete_location() {
+  if [[ $cur == *:* ]]; then
+    local transport=${cur%%:*} path=${cur#*:}
+    if [[ " $* " != *" $transport: "* ]]; then
+      return
+    fi
+    if [[ $transport == oci ]]; then
+      COMPREPLY=($(compgen -d -- "$path"))
+    else
+      COMPREPLY=($(compgen -f -- "$path"))
+    fi
+    COMPREPLY=("${COMPREPLY[@]/#/$transport:}")
+    __ltrim_colon_completions "$cur"
+    compopt -o filenames 2>/dev/null
+    return
+  fi
+  COMPREPLY=($(compgen -W "$*" -- "$cur"))
+  compopt -o nospace 2>/dev/null
 }
 
 _regctl() {
-  local cur prev words cword
-  _init_completion -n : || return
+  local cur prev words cword split
+  # -s: "--root=PATH" is one word, and cur is the part after "=" when completing it.
+  _init_completion -s -n : || return
 
   local commands="push pull ls tags inspect tag rm cp du verify gc"
   local globals="--root --quiet -q --help --version"
-  local i command="" root=""
+  # Options that take a value, which is then not a positional argument.
+  local valued="--root --jobs -j --grace --link-refresh --upload-ttl"
+  local i word command="" nargs=0 _regctl_root=""
   for ((i = 1; i < cword; i++)); do
-    case ${words[i]} in
-      --root) root=${words[i + 1]} ;;
-      -*) ;;
+    word=${words[i]}
+    case $word in
+      --root=*) _regctl_root=${word#--root=} ;;
+      --*=*) ;;
+      -*)
+        if [[ " $valued " == *" $word "* ]]; then
+          [[ $word == --root ]] && _regctl_root=${words[i + 1]}
+          ((i++))
+        fi
+        ;;
       *)
-        if [[ -z $command && " $commands " == *" ${words[i]} "* && ${words[i - 1]} != --root ]]; then
-          command=${words[i]}
+        if [[ -z $command ]]; then
+          [[ " $commands " == *" $word "* ]] && command=$word
+        else
+          ((nargs++))
         fi
         ;;
     esac
   done
+  # A root given as "~/x" on the command line.
+  [[ $_regctl_root == "~"* ]] && _regctl_root=${_regctl_root/#\~/$HOME}
 
-  if [[ $prev == --root ]]; then
-    _filedir -d
+  case $prev in
+    --root)
+      _filedir -d
+      return
+      ;;
+    --jobs | -j | --grace | --link-refresh | --upload-ttl)
+      return
+      ;;
+  esac
+  if $split; then
     return
   fi
+
   if [[ -z $command ]]; then
     if [[ $cur == -* ]]; then
       COMPREPLY=($(compgen -W "$globals" -- "$cur"))
@@ -39,40 +105,28 @@ _regctl() {
     return
   fi
 
-  local flags="--help"
+  local flags=""
   case $command in
-    push) flags="--all --json --help" ;;
-    pull) flags="--referrers --json --help" ;;
-    ls | tags | cp | du) flags="--json --help" ;;
-    inspect) flags="--raw --config --json --help" ;;
-    rm) flags="--manifest --help" ;;
-    verify) flags="--jobs --quarantine --repair --grace --link-refresh --force --json --help" ;;
-    gc) flags="--dry-run --delete-untagged --grace --link-refresh --force --upload-ttl --json --verbose --help" ;;
+    push) flags="--all --json" ;;
+    pull) flags="--referrers --json" ;;
+    ls | tags | cp | du) flags="--json" ;;
+    inspect) flags="--raw --config --json" ;;
+    rm) flags="--manifest" ;;
+    verify) flags="--jobs -j --quarantine --repair --grace --link-refresh --force --json" ;;
+    gc) flags="--dry-run -n --delete-untagged --grace --link-refresh --force --upload-ttl --json --verbose -v" ;;
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$flags $globals" -- "$cur"))
+    # The subcommand's flags, its --help, and the global options that also work after it.
+    COMPREPLY=($(compgen -W "$flags --help --root --quiet -q" -- "$cur"))
     return
   fi
-  case $command in
-    push | pull)
-      if [[ $cur == *:* ]]; then
-        # transport:path - complete the path part
-        local transport=${cur%%:*}
-        local path=${cur#*:}
-        COMPREPLY=($(compgen -f -- "$path"))
-        COMPREPLY=("${COMPREPLY[@]/#/$transport:}")
-        __ltrim_colon_completions "$cur"
-      elif [[ $command == push ]]; then
-        COMPREPLY=($(compgen -W "oci: oci-archive: docker-archive:" -- "$cur"))
-        compopt -o nospace 2>/dev/null
-      else
-        COMPREPLY=($(compgen -W "$(_regctl_repos "$root") oci: oci-archive:" -- "$cur"))
-        [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null
-      fi
-      ;;
-    tags | inspect | tag | rm | cp | du | verify)
-      COMPREPLY=($(compgen -W "$(_regctl_repos "$root")" -- "$cur"))
-      ;;
+
+  # The argument being completed is positional argument nargs + 1 of the command.
+  case $command:$nargs in
+    push:0) _regctl_complete_location oci: oci-archive: docker-archive: ;;
+    push:1 | pull:0 | inspect:0 | tag:0 | rm:0 | cp:[01]) _regctl_complete_reference tag ;;
+    tags:0 | du:* | verify:*) _regctl_complete_reference ;;
+    pull:1) _regctl_complete_location oci: oci-archive: ;;
   esac
 }
 complete -F _regctl regctl

@@ -2,15 +2,81 @@
 
 set -l commands push pull ls tags inspect tag rm cp du verify gc
 
-function __regctl_repos
-    regctl -q ls 2>/dev/null
+# regctl with the storage root of the command line being completed (--root PATH or
+# --root=PATH), else $REGCTL_ROOT.
+function __regctl_query
+    set -l tokens (commandline -opc)
+    set -l root
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case '--root=*'
+                set root (string replace -- '--root=' '' $tokens[$i])
+            case --root
+                set -l next (math $i + 1)
+                set -q tokens[$next]; and set root $tokens[$next]
+        end
+    end
+    if test -n "$root"
+        regctl --root $root -q $argv 2>/dev/null
+    else
+        regctl -q $argv 2>/dev/null
+    end
+end
+
+# True when the token being completed is one of the positional arguments $argv (1-based) of
+# the subcommand.
+function __regctl_arg
+    set -l tokens (commandline -opc)
+    set -l seen 0
+    set -l skip 0
+    for t in $tokens[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case --root -j --jobs --grace --link-refresh --upload-ttl
+                set skip 1
+            case '-*'
+            case '*'
+                set seen (math $seen + 1)
+        end
+    end
+    # The subcommand is the first positional word, so the one being completed is number $seen.
+    contains -- $seen $argv
+end
+
+# Repositories; once "REPO:" is typed, REPO's tags as REPO:TAG.
+function __regctl_refs
+    set -l cur (commandline -ct)
+    if string match -q -- '*:*' $cur
+        set -l repo (string split -m1 -- : $cur)[1]
+        for tag in (__regctl_query tags $repo)
+            echo $repo:$tag
+        end
+    else
+        __regctl_query ls
+    end
+end
+
+# Transports, then the file or directory after "TRANSPORT:". $argv: the transports allowed.
+function __regctl_locations
+    set -l cur (commandline -ct)
+    set -l transport (string split -m1 -- : $cur)
+    if test (count $transport) -eq 2; and contains -- $transport[1]: $argv
+        for f in (__fish_complete_path $transport[2])
+            echo $transport[1]:$f
+        end
+    else
+        printf '%s\n' $argv
+    end
 end
 
 complete -c regctl -f
 complete -c regctl -l root -r -a '(__fish_complete_directories)' -d 'Storage root'
 complete -c regctl -s q -l quiet -d 'No progress and no summaries'
 complete -c regctl -l help -d 'Show help'
-complete -c regctl -l version -d 'Show version'
+complete -c regctl -n "not __fish_seen_subcommand_from $commands" -l version -d 'Show version'
 
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a push -d 'Store an image from a layout or archive'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a pull -d 'Copy an image into a layout or archive'
@@ -33,8 +99,6 @@ complete -c regctl -n "__fish_seen_subcommand_from gc" -l json -d 'JSON output'
 complete -c regctl -n "__fish_seen_subcommand_from gc" -s v -l verbose -d 'List what is removed'
 
 complete -c regctl -n "__fish_seen_subcommand_from push" -l all -d 'Push every image of the layout'
-complete -c regctl -n "__fish_seen_subcommand_from push" -a 'oci: oci-archive: docker-archive:' -d 'Transport'
-complete -c regctl -n "__fish_seen_subcommand_from pull" -a 'oci: oci-archive:' -d 'Transport'
 complete -c regctl -n "__fish_seen_subcommand_from pull" -l referrers -d 'Also copy referrers'
 complete -c regctl -n "__fish_seen_subcommand_from push pull ls tags inspect cp du verify" -l json -d 'JSON output'
 complete -c regctl -n "__fish_seen_subcommand_from inspect" -l raw -d 'Manifest bytes as stored'
@@ -43,4 +107,12 @@ complete -c regctl -n "__fish_seen_subcommand_from rm" -l manifest -d 'Delete th
 complete -c regctl -n "__fish_seen_subcommand_from verify" -s j -l jobs -x -d 'Hashing threads'
 complete -c regctl -n "__fish_seen_subcommand_from verify" -l quarantine -d 'Move corrupt blobs aside'
 complete -c regctl -n "__fish_seen_subcommand_from verify" -l repair -d 'Remove crash leftovers older than the grace window'
-complete -c regctl -n "__fish_seen_subcommand_from pull tags inspect tag rm cp du verify" -a '(__regctl_repos)' -d 'Repository'
+
+# Positional arguments: a location where one goes, a repository (or REPO:TAG) where one goes.
+complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 1" -a '(__regctl_locations oci: oci-archive: docker-archive:)' -d 'Source'
+complete -c regctl -n "__fish_seen_subcommand_from pull; and __regctl_arg 2" -a '(__regctl_locations oci: oci-archive:)' -d 'Destination'
+complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 2" -a '(__regctl_refs)' -d 'Repository'
+complete -c regctl -n "__fish_seen_subcommand_from pull inspect tag rm; and __regctl_arg 1" -a '(__regctl_refs)' -d 'Image'
+complete -c regctl -n "__fish_seen_subcommand_from cp; and __regctl_arg 1 2" -a '(__regctl_refs)' -d 'Image'
+complete -c regctl -n "__fish_seen_subcommand_from tags; and __regctl_arg 1" -a '(__regctl_query ls)' -d 'Repository'
+complete -c regctl -n "__fish_seen_subcommand_from du verify" -a '(__regctl_query ls)' -d 'Repository'

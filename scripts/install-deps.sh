@@ -14,6 +14,7 @@ test_pkgs=(
   curl jq skopeo umoci podman mandoc bash-completion zsh fish
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
+  man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
 )
 
 bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3)
