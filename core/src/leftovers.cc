@@ -129,6 +129,7 @@ class Finder {
     REGD_TRY(link_root(repo, layout::revisions_root(repo), LeftoverKind::revision_link));
     REGD_TRY(revisions_without_data(repo));
     REGD_TRY(tags(repo));
+    REGD_TRY(referrers(repo));
     return uploads(repo);
   }
 
@@ -308,7 +309,14 @@ class Finder {
       if (!link) {
         return std::unexpected(link.error());
       }
-      if (!*link) {
+      if (*link) {
+        // Temp files of a killed tag move beside links that stay.
+        REGD_TRY(temps(parent_of(current), repo, nullptr));
+        std::string index = layout::tag_dir(repo, tag) + "/index";
+        REGD_TRY(for_each_digest_dir(m_storage, index, [&](const Digest& digest) -> Status {
+          return temps(index + "/" + std::string(digest.algorithm_name()) + "/" + digest.hex(), repo, nullptr);
+        }));
+      } else {
         auto mtime = newest_mtime(m_storage, {layout::tag_dir(repo, tag), parent_of(current)});
         if (!mtime) {
           return std::unexpected(mtime.error());
@@ -317,6 +325,16 @@ class Finder {
       }
     }
     return {};
+  }
+
+  // Temp files of a killed referrers-index write; the entries themselves are judged by readers.
+  Status referrers(const std::string& repo) {
+    return for_each_digest_dir(m_storage, layout::referrers_dir(repo), [&](const Digest& subject) -> Status {
+      std::string dir = layout::referrers_subject_dir(repo, subject);
+      return for_each_digest_dir(m_storage, dir, [&](const Digest& referrer) -> Status {
+        return temps(layout::referrer_dir(repo, subject, referrer), repo, nullptr);
+      });
+    });
   }
 
   Status uploads(const std::string& repo) {
@@ -335,6 +353,10 @@ class Finder {
         return std::unexpected(started.error());
       }
       if (*started) {
+        for (DigestAlgorithm algorithm : {DigestAlgorithm::sha256, DigestAlgorithm::sha512}) {
+          REGD_TRY(temps(layout::upload_dir(repo, id) + "/hashstates/" + std::string(algorithm_name(algorithm)), repo,
+                         nullptr));
+        }
         continue;
       }
       auto data = stat_if_present(m_storage, layout::upload_data(repo, id));

@@ -32,14 +32,6 @@
 #include "registry_test_util.h"
 #include "verifier.h"
 
-namespace regd {
-// Weak until core defines collect_leftovers (gc.h declares it; issue 9 lands it on main): the
-// binary links either way, and expect_clean fails loudly while it is missing. Remove the weak
-// attribute once core defines it.
-[[gnu::weak]] Result<LeftoverReport> collect_leftovers(std::shared_ptr<Storage> storage,
-                                                       const LeftoverOptions& options);
-}  // namespace regd
-
 namespace regd::testing {
 
 using namespace std::chrono_literals;
@@ -248,9 +240,7 @@ inline std::set<std::string> expect_tags_consistent(Registry& registry, std::str
 // No crash leftover, no verify problem, no temp file anywhere in the tree.
 inline void expect_clean(const std::shared_ptr<Storage>& storage, Registry& registry,
                          const std::filesystem::path& root) {
-  if (&collect_leftovers == nullptr) {
-    ADD_FAILURE() << "core does not define regd::collect_leftovers yet";
-  } else {
+  {
     LeftoverOptions options;
     options.dry_run = true;
     options.grace = 0s;
@@ -262,7 +252,7 @@ inline void expect_clean(const std::shared_ptr<Storage>& storage, Registry& regi
   }
   auto inspector = make_inspector(storage);
   cli::Progress progress(false, "verify");
-  auto verified = cli::verify_storage(registry, *inspector, cli::VerifyOptions{}, progress);
+  auto verified = cli::verify_storage(storage, registry, *inspector, cli::VerifyOptions{}, progress);
   ASSERT_OK(verified);
   for (const cli::Problem& problem : verified->problems) {
     ADD_FAILURE() << "verify: " << problem.kind << " " << problem.repository << " " << problem.digest << " "
