@@ -137,8 +137,12 @@ check_prefix() {
   [[ -f $dest$fish_dir/regctl.fish ]] || fail "$prefix: no fish completion in $fish_dir"
   if command -v fish >/dev/null; then
     # XDG_DATA_DIRS as the XDG base directory specification defaults it.
-    XDG_DATA_DIRS=/usr/local/share:/usr/share fish -c 'string join \n $__fish_vendor_completionsdirs' |
-      grep -qx "$fish_dir" || fail "$prefix: fish does not read $fish_dir"
+    # A private HOME: other tests run fish at the same time, and fish keeps state there.
+    mkdir -p "$work/fish-home"
+    HOME=$work/fish-home XDG_CONFIG_HOME=$work/fish-home/config XDG_DATA_HOME=$work/fish-home/data \
+      XDG_DATA_DIRS=/usr/local/share:/usr/share fish -c 'string join \n $__fish_vendor_completionsdirs' \
+      >"$work/fish-dirs" 2>&1 || true
+    grep -qx "$fish_dir" "$work/fish-dirs" || fail "$prefix: fish does not read $fish_dir ($(tr '\n' ' ' <"$work/fish-dirs"))"
   fi
 
   verify_unit "$dest" "$prefix"
