@@ -166,22 +166,14 @@ Result<GcReport> collect_garbage(std::shared_ptr<Storage> storage, const GcOptio
   if (options.grace.count() < 0 || options.upload_ttl.count() < 0 || options.lease_ttl.count() <= 0) {
     return fail(Errc::invalid_argument, "gc: grace and upload TTL must not be negative, lease TTL positive");
   }
-  std::unique_ptr<GcLease> lease;
-  GcReport report;
-  if (options.dry_run) {
-    report.t0 = Clock::now();
-  } else {
-    auto taken = GcLease::acquire(*storage, options.holder.empty() ? "gc" : options.holder, options.lease_ttl);
-    if (!taken) {
-      return std::unexpected(taken.error());
-    }
-    lease = std::move(*taken);
-    auto t0 = storage->now(layout::gc_clock());
-    if (!t0) {
-      return std::unexpected(t0.error());
-    }
-    report.t0 = *t0;
+  auto start =
+      start_gc_run(*storage, options.dry_run, options.holder.empty() ? "gc" : options.holder, options.lease_ttl);
+  if (!start) {
+    return std::unexpected(start.error());
   }
+  std::unique_ptr<GcLease> lease = std::move(start->lease);
+  GcReport report;
+  report.t0 = start->t0;
   Clock::time_point cutoff = report.t0 - options.grace;
   if (lease) {
     GcScan empty;

@@ -92,4 +92,19 @@ GcLease::~GcLease() {
   }
 }
 
+Result<GcRunStart> start_gc_run(Storage& storage, bool dry_run, const std::string& holder, std::chrono::seconds ttl) {
+  if (dry_run) {
+    return GcRunStart{nullptr, Clock::now()};
+  }
+  auto lease = GcLease::acquire(storage, holder, ttl);
+  if (!lease) {
+    return std::unexpected(lease.error());
+  }
+  auto t0 = storage.now(layout::gc_clock());
+  if (!t0) {
+    return std::unexpected(t0.error());
+  }
+  return GcRunStart{std::move(*lease), *t0};
+}
+
 }  // namespace regd

@@ -37,4 +37,14 @@ class GcLease {
   std::chrono::steady_clock::time_point m_renewed;
 };
 
+// How a GC-like run (collection, leftover repair) starts: without dry_run it takes the lease for
+// `holder` and reads T0 from the storage clock; with dry_run it writes nothing, holds no lease and
+// takes T0 from this host's clock. Errors: conflict (lease held by another), io_error.
+struct GcRunStart {
+  std::unique_ptr<GcLease> lease;  // null with dry_run
+  Clock::time_point t0;
+};
+[[nodiscard]] Result<GcRunStart> start_gc_run(Storage& storage, bool dry_run, const std::string& holder,
+                                              std::chrono::seconds ttl);
+
 }  // namespace regd

@@ -500,22 +500,14 @@ Result<LeftoverReport> collect_leftovers(std::shared_ptr<Storage> storage, const
   if (options.grace.count() < 0 || options.lease_ttl.count() <= 0) {
     return fail(Errc::invalid_argument, "leftovers: grace must not be negative, lease TTL positive");
   }
-  LeftoverReport report;
-  std::unique_ptr<GcLease> lease;
-  if (options.dry_run) {
-    report.t0 = Clock::now();
-  } else {
-    auto taken = GcLease::acquire(*storage, options.holder.empty() ? "repair" : options.holder, options.lease_ttl);
-    if (!taken) {
-      return std::unexpected(taken.error());
-    }
-    lease = std::move(*taken);
-    auto t0 = storage->now(layout::gc_clock());
-    if (!t0) {
-      return std::unexpected(t0.error());
-    }
-    report.t0 = *t0;
+  auto start =
+      start_gc_run(*storage, options.dry_run, options.holder.empty() ? "repair" : options.holder, options.lease_ttl);
+  if (!start) {
+    return std::unexpected(start.error());
   }
+  std::unique_ptr<GcLease> lease = std::move(start->lease);
+  LeftoverReport report;
+  report.t0 = start->t0;
   Clock::time_point cutoff = report.t0 - options.grace;
   auto repos = all_repositories(storage);
   if (!repos) {
