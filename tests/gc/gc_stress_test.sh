@@ -62,7 +62,7 @@ for _ in $(seq 1 300); do
     gc_runs=$((gc_runs + 1))
     gc_removed=$((gc_removed + $(jq '.blobs_removed + .manifests_removed' "$WORK/gc.json")))
   fi
-  sleep 0.3
+  sleep 0.05
 done
 for pid in "${clients[@]}"; do wait "$pid" || fail "a client failed"; done
 ((gc_runs >= 3)) || fail "only $gc_runs GC runs overlapped the load"
