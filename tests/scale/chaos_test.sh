@@ -56,21 +56,28 @@ fi
 # ---- instances: fixed ports (HAProxy's config names them), one log per incarnation -----------
 # launch NAME: starts instance NAME (again); its log is $S/NAME.<generation>.rlog.
 launch() {
-  local name=$1 gen pid i
-  gen=$(($(cat "$S/$name.gen" 2>/dev/null || echo 0) + 1))
-  echo "$gen" >"$S/$name.gen"
-  "$REGD" --root "${IROOT[$name]}" --listen "127.0.0.1:${IPORT[$name]}" --threads 2 --link-refresh 1s \
-    2>"$S/$name.$gen.rlog" &
-  pid=$!
-  disown "$pid" # not a job: no "Killed" notice per kill; stop_everything and the killer track it
-  echo "$pid" >"$S/$name.pid"
-  echo "$pid" >>"$S/regd.pids"
-  for i in $(seq 200); do
-    command curl -fsS --max-time 1 "http://127.0.0.1:${IPORT[$name]}/healthz" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
+  local name=$1 gen pid i attempt
+  # A few attempts: the fixed port can be held for a moment by an ephemeral client socket after a
+  # kill -9 (the bind then fails), and a start under a loaded CI machine can be slow.
+  for attempt in 1 2 3; do
+    gen=$(($(cat "$S/$name.gen" 2>/dev/null || echo 0) + 1))
+    echo "$gen" >"$S/$name.gen"
+    "$REGD" --root "${IROOT[$name]}" --listen "127.0.0.1:${IPORT[$name]}" --threads 2 --link-refresh 1s \
+      2>"$S/$name.$gen.rlog" &
+    pid=$!
+    disown "$pid" # not a job: no "Killed" notice per kill; stop_everything and the killer track it
+    echo "$pid" >"$S/$name.pid"
+    echo "$pid" >>"$S/regd.pids"
+    for i in $(seq 300); do
+      command curl -fsS --max-time 1 "http://127.0.0.1:${IPORT[$name]}/healthz" >/dev/null 2>&1 && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -0 "$pid" 2>/dev/null && break # alive but not answering: do not start a second one
+    sleep 0.5
   done
-  echo "instance $name (generation $gen) did not start" >>"$S/launch-failures"
+  echo "instance $name (generation $gen) did not start: $(tail -n 3 "$S/$name.$gen.rlog" 2>/dev/null | tr '\n' ' ')" \
+    >>"$S/launch-failures"
   return 1
 }
 stop_everything() {
