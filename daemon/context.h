@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <vector>
 
 #include "config.h"
 #include "metrics.h"
@@ -15,6 +17,10 @@ struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
   std::atomic<bool> closing{false};   // no longer accepting: finish in-flight requests, then close
   Metrics metrics;
+  // Run in order on SIGHUP, one at a time, while connections keep being served: each reloads
+  // what it owns (credentials, rules, keys, certificates) and keeps the old state, logging
+  // why, when the new one is unusable. Registered before Server::run; never changed after.
+  std::vector<std::function<void()>> reloaders;
 };
 
 struct Context {

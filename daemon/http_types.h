@@ -34,6 +34,11 @@ struct Request {
   std::optional<uint64_t> content_length;
   bool chunked = false;
   std::string request_id;
+  std::string remote_address;  // the peer's IP address (no port), as the socket reports it
+  bool secure = false;         // arrived over TLS on regd's own listener
+  // Set by the authentication step of dispatch(): the authenticated user, empty for anonymous
+  // requests. Rate limits and the access log use it.
+  std::string user;
 
   // Value of the first header called `name` (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;

@@ -88,7 +88,7 @@ Route match_route(std::string_view path) {
   return repo_route(path.substr(4));
 }
 
-Outcome dispatch(Context& ctx, const Request& request) {
+Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
   if (ctx.config.read_only && is_write(request.method) && route.kind != RouteKind::not_found) {
     return error_response(405, "UNSUPPORTED", "this registry instance is read-only");

@@ -34,7 +34,8 @@ struct Route {
 // Pure path matching; no validation of name or reference beyond the shape of the path.
 Route match_route(std::string_view path);
 
-// Routes `request` (read-only mode and method checks included) and runs its handler.
-Outcome dispatch(Context& ctx, const Request& request);
+// Routes `request` (read-only mode and method checks included) and runs its handler. The
+// request is completed on the way (Request::user once authenticated).
+Outcome dispatch(Context& ctx, Request& request);
 
 }  // namespace regd::daemon

@@ -28,9 +28,15 @@ using tcp = asio::ip::tcp;
 
 struct Server::Impl {
   explicit Impl(Context& c)
-      : ctx(c), control(asio::make_strand(io)), acceptor(control), signals(control, SIGINT, SIGTERM), timer(control) {}
+      : ctx(c),
+        control(asio::make_strand(io)),
+        acceptor(control),
+        signals(control, SIGINT, SIGTERM),
+        reload(control, SIGHUP),
+        timer(control) {}
 
   void wait_signal();
+  void wait_reload();
   void begin_drain(int signal);
   void stop_accepting();
   void poll_drain();
@@ -41,6 +47,7 @@ struct Server::Impl {
   asio::strand<asio::io_context::executor_type> control;  // acceptor, signals and timer live here
   tcp::acceptor acceptor;
   asio::signal_set signals;
+  asio::signal_set reload;  // SIGHUP: ServerState::reloaders
   asio::steady_timer timer;
   ConnectionTracker tracker;
   std::chrono::steady_clock::time_point deadline;
@@ -63,6 +70,20 @@ void Server::Impl::wait_signal() {
   });
 }
 
+// Reloads run on the control strand, one SIGHUP at a time; the I/O threads keep serving.
+void Server::Impl::wait_reload() {
+  reload.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    log(LogLevel::info, "SIGHUP: reloading", {{"parts", ctx.state.reloaders.size()}});
+    for (const auto& reloader : ctx.state.reloaders) {
+      reloader();
+    }
+    wait_reload();
+  });
+}
+
 void Server::Impl::begin_drain(int signal) {
   ctx.state.draining = true;
   notify_stopping();
@@ -80,6 +101,7 @@ void Server::Impl::stop_accepting() {
   ctx.state.closing = true;
   boost::system::error_code ec;
   acceptor.close(ec);
+  reload.cancel(ec);
   tracker.close_idle();
   deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                     std::chrono::duration<double>(ctx.config.drain_timeout));
@@ -161,6 +183,7 @@ uint16_t Server::port() const {
 
 int Server::run(unsigned threads) {
   m_impl->wait_signal();
+  m_impl->wait_reload();
   asio::co_spawn(m_impl->control, m_impl->accept_loop(), asio::detached);
   notify_ready();
   std::vector<std::thread> pool;

@@ -51,7 +51,8 @@ class Session {
     beast::error_code ec;
     auto endpoint = m_conn->stream.socket().remote_endpoint(ec);
     if (!ec) {
-      m_remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+      m_address = endpoint.address().to_string();
+      m_remote = m_address + ":" + std::to_string(endpoint.port());
     }
   }
 
@@ -86,8 +87,9 @@ class Session {
   std::shared_ptr<Connection> m_conn;
   Context& m_ctx;
   beast::flat_buffer m_buffer;
-  std::vector<char> m_body;  // allocated by the first request with a body, reused after
-  std::string m_remote;
+  std::vector<char> m_body;     // allocated by the first request with a body, reused after
+  std::string m_address;        // the peer's IP address
+  std::string m_remote;         // address:port, for logs
   uint64_t m_bytes_out = 0;     // body bytes of the current response
   bool m_body_unread = false;   // the connection closes with request bytes unread
   bool m_body_started = false;  // the current request's body has been (partly) read
@@ -162,6 +164,7 @@ asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& par
   auto start = std::chrono::steady_clock::now();
   m_body_started = false;
   Request request = to_request(parser);
+  request.remote_address = m_address;
   bool client_keep_alive = parser.keep_alive();
   unsigned version = parser.get().version();
   m_ctx.state.metrics.request_started();
