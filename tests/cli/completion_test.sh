@@ -69,10 +69,11 @@ commands=$(help_commands | words)
 [[ -n $commands ]] || fail "no subcommands in regctl --help"
 expect "regctl " "$commands"
 expect "regctl ve" "verify"
-expect "regctl -" "$(printf '%s\n' --help --quiet --root --version -q | words)"
+globals="--help --init --immutable-tags --quiet --root --version -q"
+expect "regctl -" "$(tr ' ' '\n' <<<"$globals" | words)"
 # After the subcommand: its own flags, and the global options that still work there (not --version).
 for c in $commands; do
-  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --quiet -q) | sort -u | words)"
+  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --init --immutable-tags --quiet -q) | sort -u | words)"
 done
 checked "subcommands and flags match regctl --help, --help offered once"
 
@@ -119,14 +120,28 @@ for c in $commands; do
   grep -q "'$c:" "$dir/_regctl" || missing+=("zsh:$c")
   grep -q -- "-a $c " "$dir/regctl.fish" || missing+=("fish:$c")
 done
-((${#missing[@]} == 0)) || fail "subcommands without completion: ${missing[*]}"
+# Every flag of every subcommand, and every global option, in zsh's and fish's too.
+for c in $commands; do
+  for f in $(help_flags "$c" | grep -- '^--' | grep -vx -- --help); do
+    awk -v c="$c" '$0 ~ "^ +" c "\\)" {on = 1} on && /;;/ {print; exit} on' "$dir/_regctl" | grep -qF -- "$f" ||
+      missing+=("zsh:$c:$f")
+    grep -E "__fish_seen_subcommand_from [^\"]*\<$c\>" "$dir/regctl.fish" | grep -qE -- "-l ${f#--}( |$)" ||
+      missing+=("fish:$c:$f")
+  done
+done
+for f in $globals; do
+  [[ $f == --* ]] || continue
+  grep -qE -- "$f(\[|=\[|\})" "$dir/_regctl" || missing+=("zsh:$f")
+  grep -qE -- "^complete -c regctl .*-l ${f#--}( |$)" "$dir/regctl.fish" || missing+=("fish:$f")
+done
+((${#missing[@]} == 0)) || fail "subcommands or flags without completion: ${missing[*]}"
 if command -v zsh >/dev/null; then
   zsh -n "$dir/_regctl" || fail "zsh completion does not parse"
 fi
 if command -v fish >/dev/null; then
   fish --no-execute "$dir/regctl.fish" || fail "fish completion does not parse"
 fi
-pass "zsh and fish completions parse and know every subcommand"
+pass "zsh and fish completions parse and know every subcommand and flag"
 
 # zsh: the same positions, through zsh's completion system on a pseudo-terminal.
 if command -v zsh >/dev/null; then
