@@ -11,43 +11,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Forwards to a real storage; runs `before_park` once, just before prune parks a tag's current
-// link: a writer that re-points the tag between prune's check and its rename.
-class RacingStorage : public Storage {
- public:
-  RacingStorage(std::shared_ptr<Storage> inner, std::function<void()> before_park)
-      : m_inner(std::move(inner)), m_before_park(std::move(before_park)) {}
-  Result<std::string> read(const std::string& p, size_t max) override { return m_inner->read(p, max); }
-  Result<std::unique_ptr<ReadFile>> open_read(const std::string& p) override { return m_inner->open_read(p); }
-  Result<std::unique_ptr<WriteFile>> create(const std::string& p) override { return m_inner->create(p); }
-  Result<std::unique_ptr<AppendFile>> open_append(const std::string& p, bool c) override {
-    return m_inner->open_append(p, c);
-  }
-  Status rename(const std::string& from, const std::string& to) override {
-    if (to.find(".tmp-prune-") != std::string::npos && m_before_park) {
-      std::exchange(m_before_park, nullptr)();
-    }
-    return m_inner->rename(from, to);
-  }
-  Status list(const std::string& d, const std::function<Status(const DirEntry&)>& v) override {
-    return m_inner->list(d, v);
-  }
-  Status list_temps(const std::string& d,
-                    const std::function<Status(const DirEntry&, const FileInfo&)>& v) override {
-    return m_inner->list_temps(d, v);
-  }
-  Status remove(const std::string& p) override { return m_inner->remove(p); }
-  Status remove_all(const std::string& p) override { return m_inner->remove_all(p); }
-  Result<FileInfo> stat(const std::string& p) override { return m_inner->stat(p); }
-  Status touch(const std::string& p) override { return m_inner->touch(p); }
-  Result<std::unique_ptr<Lock>> lock(const std::string& p, bool w) override { return m_inner->lock(p, w); }
-  Result<Clock::time_point> now(const std::string& p) override { return m_inner->now(p); }
-
- private:
-  std::shared_ptr<Storage> m_inner;
-  std::function<void()> m_before_park;
-};
-
 class Retention : public RegistryTest {
  protected:
   // Pushes a distinct image tagged `tag`, last set `age` ago.
@@ -184,7 +147,9 @@ TEST_F(Retention, ImmutableTagsAreNeverRemoved) {
 TEST_F(Retention, ATagRepointedWhileBeingRemovedIsKept) {
   push_tag("v1", 3h);
   Digest newer = push_tag("v2", 1h);
-  auto racing = std::make_shared<RacingStorage>(m_storage, [&] { ASSERT_OK(m_registry->set_tag("team/app", "v1", newer)); });
+  // A writer re-points v1 between prune's check and its parking of the current link.
+  auto racing = std::make_shared<RenameHookStorage>(m_storage, ".tmp-prune-", RenameHookStorage::When::before,
+                                                    [&] { ASSERT_OK(m_registry->set_tag("team/app", "v1", newer)); });
   PruneOptions options;
   options.policy.keep_newest = 1;
   auto report = prune(racing, options);
