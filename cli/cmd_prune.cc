@@ -18,7 +18,8 @@ namespace {
 struct PruneCliOptions {
   std::vector<std::string> repositories;
   std::string match;
-  std::optional<uint64_t> keep;
+  uint64_t keep = 0;
+  const CLI::Option* keep_option = nullptr;  // --keep given (0 is refused, not "no rule")
   std::string keep_within;
   std::string untagged_older_than;
   std::string link_refresh;
@@ -108,8 +109,8 @@ Result<PruneOptions> prune_options(const PruneCliOptions& cli, const GlobalOptio
   options.policy.match = std::move(*match);
   options.immutable_tags = std::move(*immutable);
   options.policy.keep_within = *within;
-  if (cli.keep) {
-    if (*cli.keep == 0) {
+  if (cli.keep_option->count() > 0) {
+    if (cli.keep == 0) {
       return fail(Errc::invalid_argument, "--keep 0 keeps nothing: to delete tags, use regctl rm");
     }
     options.policy.keep_newest = cli.keep;
@@ -165,7 +166,7 @@ void add_prune(CLI::App& app, const GlobalOptions& global, Action& action) {
   cmd->add_option("REPO", options->repositories, "Repositories to prune (default: all)");
   cmd->add_option("--match", options->match,
                   "The tag rules apply to tags matching these comma-separated patterns (default: every tag)");
-  cmd->add_option("--keep", options->keep, "Keep the N most recently pushed matching tags");
+  options->keep_option = cmd->add_option("--keep", options->keep, "Keep the N most recently pushed matching tags");
   cmd->add_option("--keep-within", options->keep_within, "Keep matching tags pushed within this (s, m, h, d)");
   cmd->add_option("--untagged-older-than", options->untagged_older_than,
                   "Remove manifests no tag reaches whose last push is older than this (must exceed --link-refresh)");

@@ -42,7 +42,15 @@ Result<std::vector<std::string>> RegistryImpl::tag_names(std::string_view repo) 
 
 Result<RepositoryRemoval> RegistryImpl::delete_repository(std::string_view repo) {
   REGD_TRY(validate_repository(repo));
-  REGD_TRY(require_repo(repo));
+  // A directory that only holds nested repositories (or uploads) is no repository to delete.
+  auto manifests_dir = exists(layout::manifests_root(repo));
+  auto layers_dir = exists(layout::layers_root(repo));
+  if (!manifests_dir || !layers_dir) {
+    return std::unexpected(!manifests_dir ? manifests_dir.error() : layers_dir.error());
+  }
+  if (!*manifests_dir && !*layers_dir) {
+    return fail(Errc::name_unknown, "repository " + std::string(repo) + " not found");
+  }
   auto tags = tag_names(repo);
   if (!tags) {
     return std::unexpected(tags.error());

@@ -13,7 +13,7 @@ repo=$REGCTL_ROOT/docker/registry/v2/repositories/team/app/_manifests
 for i in 1 2 3 4; do make_layout src "v$i" >/dev/null; done
 multi=$(make_layout src multi multi)
 for ref in v1 v2 v3 v4 multi; do "$REGCTL" -q push "oci:src:$ref" "team/app:$ref" >/dev/null; done
-"$REGCTL" -q tag team/app:v1 stable
+"$REGCTL" -q tag team/app:v1 stable >/dev/null
 # Push times: v1 5 days ago ... v4 2 days ago, multi and stable 10 days ago; every revision 10 days.
 find "$repo/revisions" -name link -exec touch -d '10 days ago' {} +
 for i in 1 2 3 4; do touch -d "$((6 - i)) days ago" "$repo/tags/v$i/current/link"; done
