@@ -84,8 +84,8 @@ expect_rc 0 "$REGCTL" --root "$root" push "oci:$WORK/layout:1.0" team/app:1.0
 expect_rc 0 "$REGCTL" --root "$root" tag team/app:1.0 2.0
 expect_rc 0 "$REGCTL" --root "$root" push "oci:$WORK/layout:1.0" tools/x:1.0
 
-expect "regctl --root $root p" "pull push"
-expect "regctl --root=$root p" "pull push"
+expect "regctl --root $root p" "prune pull push"
+expect "regctl --root=$root p" "prune pull push"
 expect "regctl --root $root tags " "team/app tools/x"
 expect "regctl --root=$root tags t" "team/app tools/x"
 expect "regctl --root=$WORK/ro" "$WORK/root"
@@ -103,6 +103,9 @@ expect "regctl --root $root pull team/app:1.0 " "oci-archive: oci:"
 expect "regctl --root $root cp team/app:1.0 " "team/app tools/x"
 expect "regctl --root $root verify -j 2 " "team/app tools/x"
 expect "regctl --root $root gc --grace 2h " ""
+expect "regctl --root $root rm --repository " "team/app tools/x"
+expect "regctl --root $root prune --keep 3 --match 'v*' " "team/app tools/x"
+expect "regctl --root $root --immutable-tags v1 prune " "team/app tools/x"
 checked "transports where a location goes, repositories where a repository goes"
 
 # After "REPO:" the tags of REPO. Bash replaces the word after the last ":", so the candidates
@@ -159,6 +162,8 @@ if command -v zsh >/dev/null; then
   zsh_expect "regctl --root $root inspect team/app:" "1.0 2.0"
   zsh_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   zsh_expect "regctl push oci:$WORK/layouts/o" "one"
+  zsh_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
+  zsh_expect "regctl --root $root rm --repository t" "team/app tools/x"
   checked "zsh: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi
 
@@ -178,5 +183,7 @@ if command -v fish >/dev/null; then
   fish_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   fish_expect "regctl --root $root verify -j 2 t" "team/app tools/x"
   fish_expect "regctl push oci:$WORK/layouts/o" "oci:$WORK/layouts/one/"
+  fish_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
+  fish_expect "regctl --root $root rm --repository t" "team/app tools/x"
   checked "fish: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi
