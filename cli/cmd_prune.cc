@@ -28,8 +28,8 @@ struct PruneCliOptions {
 };
 
 nlohmann::json tag_json(const PrunedTag& tag) {
-  return {{"repository", tag.repository}, {"tag", tag.tag}, {"digest", tag.digest.str()},
-          {"pushed", utc_time(tag.pushed)}};
+  return {
+      {"repository", tag.repository}, {"tag", tag.tag}, {"digest", tag.digest.str()}, {"pushed", utc_time(tag.pushed)}};
 }
 
 nlohmann::json report_json(const PruneReport& report, bool dry_run) {
@@ -104,7 +104,10 @@ Result<PruneOptions> prune_options(const PruneCliOptions& cli, const GlobalOptio
   auto within = optional_duration("--keep-within", cli.keep_within);
   if (!match || !immutable || !within) {
     const Error& error = !match ? match.error() : !immutable ? immutable.error() : within.error();
-    return fail(Errc::invalid_argument, (!match ? "--match: " : !immutable ? "--immutable-tags: " : "") + error.message);
+    return fail(Errc::invalid_argument, (!match       ? "--match: "
+                                         : !immutable ? "--immutable-tags: "
+                                                      : "") +
+                                            error.message);
   }
   options.policy.match = std::move(*match);
   options.immutable_tags = std::move(*immutable);
@@ -185,8 +188,7 @@ void add_prune(CLI::App& app, const GlobalOptions& global, Action& action) {
       "  regctl prune --match 'pr-*' --keep-within 14d --dry-run\n"
       "  regctl prune --keep 10 --match 'v*,build-*' --untagged-older-than 7d team/app\n"
       "  30 2 * * *  regctl --root /srv/registry prune -q --keep 20 --untagged-older-than 3d && regctl gc -q");
-  cmd->callback(
-      [options, &global, &action] { action = [options, &global] { return run_prune(*options, global); }; });
+  cmd->callback([options, &global, &action] { action = [options, &global] { return run_prune(*options, global); }; });
 }
 
 }  // namespace regd::cli

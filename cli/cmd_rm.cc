@@ -77,8 +77,7 @@ Result<int> run_rm(const RmOptions& options, const GlobalOptions& global) {
 
 void add_rm(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto options = std::make_shared<RmOptions>();
-  auto* cmd =
-      app.add_subcommand("rm", "Delete a tag, a manifest and every tag pointing at it, or a whole repository");
+  auto* cmd = app.add_subcommand("rm", "Delete a tag, a manifest and every tag pointing at it, or a whole repository");
   cmd->add_option("REF", options->reference, "REPO:TAG (the tag) or REPO@DIGEST (the manifest)");
   cmd->add_flag("--manifest", options->manifest, "With REPO:TAG, delete the manifest the tag points to");
   cmd->add_option("--repository", options->repository,

@@ -25,7 +25,7 @@ namespace regd::cli {
 struct GlobalOptions {
   std::string root;  // --root, else $REGCTL_ROOT
   bool quiet = false;
-  bool init = false;  // --init: create the registry tree when the root holds none
+  bool init = false;           // --init: create the registry tree when the root holds none
   std::string immutable_tags;  // --immutable-tags, else $REGCTL_IMMUTABLE_TAGS (regd's syntax)
 };
 

@@ -44,8 +44,8 @@ Result<std::chrono::seconds> parse_duration_flag(std::string_view flag, std::str
   return parsed;
 }
 
-Result<std::chrono::seconds> checked_window(std::string_view flag, std::string_view text,
-                                            std::string_view link_refresh, bool force) {
+Result<std::chrono::seconds> checked_window(std::string_view flag, std::string_view text, std::string_view link_refresh,
+                                            bool force) {
   auto window = parse_duration_flag(flag, text);
   if (!window) {
     return window;

@@ -212,10 +212,11 @@ Status Puller::pull_blob(const Descriptor& blob, std::string_view what, const Di
       return {};
     }
     // Named as what it is: the manifest was found, one of the blobs it needs was not.
-    return fail(reader.error().code, std::string(what) + " " + blob.digest.str() + " of manifest " +
-                                         manifest.str() + " is not in repository " + m_repo +
-                                         (reader.error().code == Errc::blob_unknown ? " (run regctl verify " + m_repo + ")"
-                                                                                     : ": " + reader.error().message));
+    return fail(reader.error().code,
+                std::string(what) + " " + blob.digest.str() + " of manifest " + manifest.str() +
+                    " is not in repository " + m_repo +
+                    (reader.error().code == Errc::blob_unknown ? " (run regctl verify " + m_repo + ")"
+                                                               : ": " + reader.error().message));
   }
   auto writer = m_layout.create_blob(blob.digest);
   if (!writer) {

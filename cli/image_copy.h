@@ -66,7 +66,8 @@ class Puller {
 
   // Copies the manifest `reference` (tag or digest) and everything it references into the
   // layout's blobs (index.json untouched); returns its descriptor. Errors: manifest_unknown,
-  // name_unknown, blob_unknown (naming the config or layer and its manifest), corrupt (stored data does not match its digest), io_error.
+  // name_unknown, blob_unknown (naming the config or layer and its manifest), corrupt (stored data does not match its
+  // digest), io_error.
   [[nodiscard]] Result<Descriptor> pull(std::string_view reference);
   const CopyStats& stats() const { return m_stats; }
   // The blob files this puller wrote into the layout (to undo a pull that failed).

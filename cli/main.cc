@@ -52,7 +52,8 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv)
     if (arg == "--root" || arg == "--immutable-tags") {
       ++i;
     } else if (!arg.starts_with('-')) {
-      bool known = std::ranges::any_of(app.get_subcommands({}), [&](const CLI::App* cmd) { return cmd->check_name(arg); });
+      bool known =
+          std::ranges::any_of(app.get_subcommands({}), [&](const CLI::App* cmd) { return cmd->check_name(arg); });
       return known ? std::nullopt : std::optional<std::string>(arg);
     }
   }

@@ -162,7 +162,9 @@ Status prune_tags(Storage& storage, const std::string& repo, const PruneOptions&
       }
       removed = *done;
     }
-    gone.insert(tag.tag);
+    if (removed) {
+      gone.insert(tag.tag);
+    }
     (removed ? report.removed_tags : report.moved).push_back(std::move(tag));
   }
   return {};
@@ -187,9 +189,9 @@ Status prune_untagged(const std::shared_ptr<Storage>& storage, const std::string
     PrunedManifest manifest{repo, digest, pushed};
     if (!options.dry_run) {
       auto subject = scan->subjects.find(digest);
-      auto done = remove_untagged(*storage, manifest,
-                                  subject == scan->subjects.end() ? std::nullopt : std::optional(subject->second),
-                                  *tagged_now);
+      auto done =
+          remove_untagged(*storage, manifest,
+                          subject == scan->subjects.end() ? std::nullopt : std::optional(subject->second), *tagged_now);
       if (!done) {
         return std::unexpected(done.error());
       }

@@ -218,9 +218,8 @@ TEST_F(GcTest, RestoresABlobAWriterRefreshedDuringTheSweep) {
   ASSERT_OK(doomed);
   age_everything(2h);
   std::string link = std::string(k_v2) + "/repositories/other/_layers/sha256/" + orphan->hex() + "/link";
-  auto hooked =
-      std::make_shared<RenameHookStorage>(m_storage, "_trash", RenameHookStorage::When::after,
-                                          [&] { ASSERT_OK(m_storage->write_file(link, orphan->str())); });
+  auto hooked = std::make_shared<RenameHookStorage>(m_storage, "_trash", RenameHookStorage::When::after,
+                                                    [&] { ASSERT_OK(m_storage->write_file(link, orphan->str())); });
   GcOptions options;
   options.grace = m_grace;
   auto report = collect_garbage(hooked, options);

@@ -94,7 +94,8 @@ TEST_F(Listing, TagsOfAnUnknownRepository) {
   // Blobs alone (a push in progress) make no repository, as in registry:2.
   ASSERT_OK(push_blob(*m_registry, "blobs-only", "x"));
   EXPECT_ERRC(m_registry->list_tags("blobs-only", 10, ""), Errc::name_unknown);
-  auto untagged = push_image(*m_registry, "untagged", digest_of(image_manifest(ImageSpec("{}"))).str(), ImageSpec("{}"));
+  auto untagged =
+      push_image(*m_registry, "untagged", digest_of(image_manifest(ImageSpec("{}"))).str(), ImageSpec("{}"));
   ASSERT_OK(untagged);
   auto empty = m_registry->list_tags("untagged", 10, "");
   ASSERT_OK(empty);

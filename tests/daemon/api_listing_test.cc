@@ -63,8 +63,7 @@ TEST_F(Listing, ARepositoryWithoutTagsListsNoneAndAnEmptiedOneIsGoneFromTheCatal
   ASSERT_TRUE(untagged);
   EXPECT_EQ(untagged->status, 200);
   EXPECT_EQ(nlohmann::json::parse(untagged->body), nlohmann::json::parse(R"({"name":"gone/app","tags":[]})"));
-  EXPECT_EQ(json_list(c.Get("/v2/_catalog")->body, "repositories"),
-            (std::vector<std::string>{"gone/app", "keep/app"}));
+  EXPECT_EQ(json_list(c.Get("/v2/_catalog")->body, "repositories"), (std::vector<std::string>{"gone/app", "keep/app"}));
 
   ASSERT_EQ(c.Delete(("/v2/gone/app/manifests/" + sha256_of(manifest)).c_str())->status, 202);
   auto gone = c.Get("/v2/gone/app/tags/list");

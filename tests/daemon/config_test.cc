@@ -162,8 +162,9 @@ TEST(Config, ImmutableTagPatternsAreSplitAndChecked) {
 }
 
 TEST_F(ConfigSources, PruneOptionsComeFromTheFileAndTheEnvironment) {
-  auto path = file("prune-interval = \"1d\"\nprune-match = \"pr-*\"\nprune-keep = 10\n"
-                   "prune-untagged-older-than = \"3d\"\n");
+  auto path = file(
+      "prune-interval = \"1d\"\nprune-match = \"pr-*\"\nprune-keep = 10\n"
+      "prune-untagged-older-than = \"3d\"\n");
   ::setenv("REGD_PRUNE_KEEP_WITHIN", "14d", 1);
   ASSERT_OK(load({"--config", path}));
   ::unsetenv("REGD_PRUNE_KEEP_WITHIN");

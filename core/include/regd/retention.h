@@ -71,11 +71,11 @@ struct PruneReport {
   Clock::time_point t0;  // the storage clock at the start (this host's clock for a dry run)
   uint64_t repositories = 0;
   uint64_t tags_kept = 0;
-  std::vector<PrunedTag> removed_tags;             // removed, or with dry_run would be
-  std::vector<PrunedManifest> removed_manifests;   // removed, or with dry_run would be
-  std::vector<PrunedTag> immutable;                // the policy would remove them; immutable, kept
-  std::vector<PrunedTag> moved;                    // re-pointed or pushed again after being judged: kept
-  std::vector<GcIncomplete> incomplete;            // untagged manifests kept: a manifest did not read
+  std::vector<PrunedTag> removed_tags;            // removed, or with dry_run would be
+  std::vector<PrunedManifest> removed_manifests;  // removed, or with dry_run would be
+  std::vector<PrunedTag> immutable;               // the policy would remove them; immutable, kept
+  std::vector<PrunedTag> moved;                   // re-pointed or pushed again after being judged: kept
+  std::vector<GcIncomplete> incomplete;           // untagged manifests kept: a manifest did not read
 };
 
 // Applies `options.policy` to each repository. Errors: invalid_argument (no rule, a negative
