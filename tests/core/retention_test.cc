@@ -106,7 +106,8 @@ TEST_F(Retention, UntaggedManifestsGoOnlyWhenOldAndReachedByNoTag) {
   EXPECT_EQ(report.removed_manifests[0].digest, old);
   EXPECT_ERRC(m_registry->get_manifest("team/app", old.str()), Errc::manifest_unknown);
   for (const Digest& digest : {digest_of(child_a), index->digest, *referrer, young}) {
-    EXPECT_OK(m_registry->get_manifest("team/app", digest.str())) << digest.str();
+    SCOPED_TRACE(digest.str());
+    EXPECT_OK(m_registry->get_manifest("team/app", digest.str()));
   }
 }
 
