@@ -57,4 +57,7 @@ grep -qx untagged/app ls.txt || fail "a repository with manifests but no tags is
 expect_rc 4 "$REGCTL" tags single/app
 expect_rc 0 "$REGCTL" tags --json untagged/app
 [[ $(jq -c . "$WORK/.out") == '{"name":"untagged/app","tags":[]}' ]] || fail "tags of an untagged repository: $(cat "$WORK/.out")"
-pass "emptied repositories leave ls; untagged ones list no tags"
+# verify still checks what the catalog no longer lists: single/app keeps its blob links.
+"$REGCTL" verify --json >verify.json || fail "verify after emptying"
+jq -e '.repositories | index("single/app")' verify.json >/dev/null || fail "verify skipped the emptied repository"
+pass "emptied repositories leave ls (not verify); untagged ones list no tags"
