@@ -29,7 +29,7 @@ Result<int> run_cp(const CpOptions& options, const GlobalOptions& global) {
   if (target->digest) {
     return fail(Errc::invalid_argument, "cp target \"" + options.target + "\" must be REPO or REPO:TAG");
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::write);
   if (!session) {
     return std::unexpected(session.error());
   }

@@ -84,7 +84,7 @@ nlohmann::json repo_json(const Usage& usage, const std::string& name) {
 }
 
 Result<int> run_du(const DuOptions& options, const GlobalOptions& global) {
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }

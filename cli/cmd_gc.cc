@@ -126,7 +126,7 @@ Result<int> run_gc(const GcCliOptions& cli, const GlobalOptions& global) {
   if (!options) {
     return std::unexpected(options.error());
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, cli.dry_run ? Access::read : Access::write);
   if (!session) {
     return std::unexpected(session.error());
   }

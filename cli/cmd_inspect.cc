@@ -51,8 +51,8 @@ void print_human(const Reference& ref, const Manifest& manifest, const ParsedMan
                                                 {"Digest:", manifest.digest.str()},
                                                 {"MediaType:", manifest.media_type},
                                                 {"Size:", std::to_string(manifest.content.size())}};
-  if (!parsed.artifact_type.empty()) {
-    rows.push_back({"ArtifactType:", parsed.artifact_type});
+  if (std::string artifact_type = artifact_type_of(parsed); !artifact_type.empty()) {
+    rows.push_back({"ArtifactType:", artifact_type});
   }
   if (config.is_object() && config.contains("os") && config.contains("architecture")) {
     rows.push_back({"Platform:", config["os"].get<std::string>() + "/" + config["architecture"].get<std::string>()});
@@ -106,7 +106,7 @@ Result<int> run_inspect(const InspectOptions& options, const GlobalOptions& glob
   if (!ref) {
     return std::unexpected(ref.error());
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }

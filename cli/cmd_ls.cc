@@ -16,7 +16,7 @@ struct LsOptions {
 };
 
 Result<int> run_ls(const LsOptions& options, const GlobalOptions& global) {
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }

@@ -61,7 +61,7 @@ Result<int> run_pull(const PullOptions& options, const GlobalOptions& global) {
   if (!location) {
     return std::unexpected(location.error());
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }
@@ -81,6 +81,7 @@ Result<int> run_pull(const PullOptions& options, const GlobalOptions& global) {
   }
   auto pulled = puller.pull(reference);
   if (!pulled) {
+    discard_destination(*destination, puller.added());
     return std::unexpected(pulled.error());
   }
   std::optional<std::string> ref_name = layout_ref_name(*location, *source);
@@ -89,6 +90,7 @@ Result<int> run_pull(const PullOptions& options, const GlobalOptions& global) {
     destination->layout->add_entry(referrer, std::nullopt);
   }
   if (auto ok = finish_destination(*destination); !ok) {
+    discard_destination(*destination, puller.added());
     return std::unexpected(ok.error());
   }
   progress.finish();

@@ -89,7 +89,7 @@ Result<int> run_push(const PushOptions& options, const GlobalOptions& global) {
   if (!images) {
     return std::unexpected(images.error());
   }
-  auto session = open_session(global, true);
+  auto session = open_session(global, Access::create);
   if (!session) {
     return std::unexpected(session.error());
   }

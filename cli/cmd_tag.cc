@@ -44,7 +44,7 @@ Result<int> run_tag(const TagOptions& options, const GlobalOptions& global) {
   if (!tag) {
     return std::unexpected(tag.error());
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::write);
   if (!session) {
     return std::unexpected(session.error());
   }

@@ -20,7 +20,7 @@ Result<int> run_tags(const TagsOptions& options, const GlobalOptions& global) {
   if (auto ok = validate_repository(options.repository); !ok) {
     return fail(Errc::invalid_argument, "invalid repository \"" + options.repository + "\": " + ok.error().message);
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }

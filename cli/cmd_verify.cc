@@ -142,7 +142,7 @@ Result<int> run_verify(const VerifyCommandOptions& options, const GlobalOptions&
   if (!grace) {
     return std::unexpected(grace.error());
   }
-  auto session = open_session(global, false);
+  auto session = open_session(global, options.repair || options.quarantine ? Access::write : Access::read);
   if (!session) {
     return std::unexpected(session.error());
   }

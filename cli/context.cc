@@ -7,20 +7,48 @@
 
 namespace regd::cli {
 
-Result<Session> open_session(const GlobalOptions& global, bool create) {
+namespace {
+
+Error no_registry(const GlobalOptions& global, std::string_view what) {
+  return Error{Errc::no_registry, "storage root " + global.root + ": " + std::string(what) +
+                                      " (an empty directory, a network share not mounted, or the wrong path?); "
+                                      "to start a new registry there, run the command with --init"};
+}
+
+}  // namespace
+
+Result<Session> open_session(const GlobalOptions& global, Access access) {
   if (global.root.empty()) {
     return fail(Errc::invalid_argument, "no storage root: pass --root PATH or set REGCTL_ROOT");
   }
+  auto immutable = parse_tag_patterns(global.immutable_tags);
+  if (!immutable) {
+    return fail(Errc::invalid_argument, "--immutable-tags: " + immutable.error().message);
+  }
+  bool create = access == Access::create || global.init;
   std::error_code ec;
   if (!create && !std::filesystem::is_directory(global.root, ec)) {
-    return fail(Errc::not_found, "storage root " + global.root + " is not a directory");
+    return std::unexpected(no_registry(global, "not a directory"));
   }
   auto storage = make_posix_storage(global.root);
   if (!storage) {
     return std::unexpected(storage.error());
   }
+  if (auto tree = require_registry_tree(**storage, create); !tree) {
+    if (tree.error().code == Errc::no_registry) {
+      return std::unexpected(no_registry(global, tree.error().message));
+    }
+    return fail(tree.error().code, "storage root " + global.root + ": " + tree.error().message);
+  }
+  if (access != Access::read) {
+    if (auto usable = probe_storage(**storage, StorageAccess::write); !usable) {
+      return fail(usable.error().code, "storage root " + global.root + ": " + usable.error().message);
+    }
+  }
   std::shared_ptr<Storage> shared = std::move(*storage);
-  auto registry = make_registry(shared);
+  RegistryOptions options;
+  options.immutable_tags = std::move(*immutable);
+  auto registry = make_registry(shared, options);
   return Session{std::move(shared), std::move(registry)};
 }
 

@@ -25,6 +25,8 @@ namespace regd::cli {
 struct GlobalOptions {
   std::string root;  // --root, else $REGCTL_ROOT
   bool quiet = false;
+  bool init = false;           // --init: create the registry tree when the root holds none
+  std::string immutable_tags;  // --immutable-tags, else $REGCTL_IMMUTABLE_TAGS (regd's syntax)
 };
 
 // The subcommand chosen on the command line, bound to its options; returns the exit code of a
@@ -36,10 +38,21 @@ struct Session {
   std::unique_ptr<Registry> registry;
 };
 
-// Opens the storage tree at the --root path. Without `create`, a missing root is an error
-// (read-only commands must not create directories). Errors: invalid_argument (no root given),
-// not_found, io_error.
-[[nodiscard]] Result<Session> open_session(const GlobalOptions& global, bool create);
+// What a command does to the storage tree.
+enum class Access {
+  read,    // only reads (ls, inspect, verify, gc --dry-run, ...)
+  write,   // changes an existing registry (tag, rm, gc, prune, ...): the root must be writable
+  create,  // may start a registry (push): a root without a tree gets one
+};
+
+// Opens the registry tree at the --root path. A root that holds no tree (an empty directory, an
+// unmounted share, a wrong path) is refused unless the command creates one (Access::create) or
+// --init was given: nothing is created then, not even the root. A writing command first proves
+// the root writable, so that it fails before doing anything rather than half-way.
+// The registry enforces --immutable-tags as regd instances do.
+// Errors: invalid_argument (no root given, bad tag pattern), no_registry (naming the root and --init), denied,
+// no_space, io_error.
+[[nodiscard]] Result<Session> open_session(const GlobalOptions& global, Access access);
 
 // Parses a REPO[:TAG|@DIGEST] argument; any grammar error becomes invalid_argument (a usage
 // error) naming the argument.

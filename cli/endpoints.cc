@@ -70,7 +70,10 @@ Result<Endpoint> open_destination(const Location& location) {
   if (location.transport == Transport::docker_archive) {
     return fail(Errc::invalid_argument, "docker-archive can only be a source; pull to oci: or oci-archive:");
   }
+  std::error_code ec;
   if (location.transport == Transport::oci) {
+    endpoint.made_dir = !std::filesystem::exists(location.path, ec);
+    endpoint.made_layout = !std::filesystem::exists(std::filesystem::path(location.path) / "oci-layout", ec);
     if (auto ok = adopt_layout(endpoint, OciLayout::open_or_create(location.path)); !ok) {
       return std::unexpected(ok.error());
     }
@@ -82,7 +85,6 @@ Result<Endpoint> open_destination(const Location& location) {
   }
   endpoint.scratch.emplace(std::move(*scratch));
   auto dir = endpoint.scratch->path() / "layout";
-  std::error_code ec;
   if (std::filesystem::exists(location.path, ec)) {
     if (auto ok = extract_tar(location.path, dir, false); !ok) {
       return std::unexpected(ok.error());
@@ -102,6 +104,25 @@ Status finish_destination(Endpoint& endpoint) {
     return write_tar(endpoint.layout->dir(), endpoint.location.path);
   }
   return {};
+}
+
+void discard_destination(Endpoint& endpoint, const std::vector<Digest>& added) {
+  if (endpoint.location.transport != Transport::oci || !endpoint.layout) {
+    return;
+  }
+  std::error_code ec;
+  const std::filesystem::path& dir = endpoint.layout->dir();
+  if (endpoint.made_dir) {
+    std::filesystem::remove_all(dir, ec);
+  } else if (endpoint.made_layout) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  } else {
+    for (const Digest& digest : added) {
+      std::filesystem::remove(endpoint.layout->blob_path(digest), ec);
+    }
+  }
 }
 
 }  // namespace regd::cli

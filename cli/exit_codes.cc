@@ -1,8 +1,32 @@
 #include "exit_codes.h"
 
+#include <array>
 #include <iostream>
 
 namespace regd::cli {
+
+namespace {
+
+constexpr std::array k_exit_codes{
+    ExitCode{k_exit_ok, "ok"},
+    ExitCode{k_exit_error, "error"},
+    ExitCode{k_exit_usage, "usage"},
+    ExitCode{k_exit_problems, "verify found problems"},
+    ExitCode{k_exit_not_found, "not found"},
+    ExitCode{k_exit_busy, "busy (gc lease held)"},
+    ExitCode{k_exit_incomplete, "incomplete repositories kept (gc, prune)"},
+    ExitCode{k_exit_no_registry, "no registry tree at the root (see --init)"},
+};
+
+}  // namespace
+
+std::string exit_codes_help() {
+  std::string text = "Exit codes:";
+  for (const ExitCode& exit : k_exit_codes) {
+    text += (exit.code == 0 ? " " : ", ") + std::to_string(exit.code) + " " + exit.meaning;
+  }
+  return text + ".";
+}
 
 int exit_code_for(Errc code) {
   switch (code) {
@@ -18,6 +42,8 @@ int exit_code_for(Errc code) {
       return k_exit_not_found;
     case Errc::conflict:
       return k_exit_busy;
+    case Errc::no_registry:
+      return k_exit_no_registry;
     default:
       return k_exit_error;
   }

@@ -16,13 +16,17 @@ std::string default_link_refresh() {
 
 }  // namespace
 
+void add_link_refresh_option(CLI::App& cmd, std::string& link_refresh) {
+  cmd.add_option("--link-refresh", link_refresh,
+                 "The link refresh interval regd instances run with (regd --link-refresh; default " +
+                     default_link_refresh() + ")");
+}
+
 void add_grace_options(CLI::App& cmd, GraceOptions& options, std::string_view what) {
   cmd.add_option("--grace", options.grace,
                  "Keep " + std::string(what) + " younger than this (units s, m, h, d; must exceed --link-refresh)")
       ->capture_default_str();
-  cmd.add_option("--link-refresh", options.link_refresh,
-                 "The link refresh interval regd instances run with (regd --link-refresh; default " +
-                     default_link_refresh() + ")");
+  add_link_refresh_option(cmd, options.link_refresh);
   cmd.add_flag("--force", options.force,
                "Allow a grace window not longer than the link refresh (only on a stopped registry)");
 }
@@ -40,24 +44,30 @@ Result<std::chrono::seconds> parse_duration_flag(std::string_view flag, std::str
   return parsed;
 }
 
-Result<std::chrono::seconds> checked_grace(const GraceOptions& options) {
-  auto grace = parse_duration_flag("--grace", options.grace);
-  if (!grace) {
-    return grace;
+Result<std::chrono::seconds> checked_window(std::string_view flag, std::string_view text, std::string_view link_refresh,
+                                            bool force) {
+  auto window = parse_duration_flag(flag, text);
+  if (!window) {
+    return window;
   }
-  std::string refresh_text = options.link_refresh.empty() ? default_link_refresh() : options.link_refresh;
+  std::string refresh_text = link_refresh.empty() ? default_link_refresh() : std::string(link_refresh);
   auto refresh = parse_duration_flag("--link-refresh", refresh_text);
   if (!refresh) {
     return refresh;
   }
-  if (*grace <= *refresh && !options.force) {
+  if (*window <= *refresh && !force) {
     return fail(Errc::invalid_argument,
-                "--grace " + format_duration(*grace) + " must be longer than the link refresh interval " +
+                std::string(flag) + " " + format_duration(*window) + " must be longer than the link refresh interval " +
                     format_duration(*refresh) +
                     " of the regd instances (--link-refresh), or data a writer relies on could be removed "
-                    "(docs/gc.md); on a stopped registry, add --force");
+                    "(docs/gc.md)" +
+                    (flag == "--grace" ? "; on a stopped registry, add --force" : ""));
   }
-  return grace;
+  return window;
+}
+
+Result<std::chrono::seconds> checked_grace(const GraceOptions& options) {
+  return checked_window("--grace", options.grace, options.link_refresh, options.force);
 }
 
 std::string lease_holder() {

@@ -24,10 +24,19 @@ struct GraceOptions {
 // protects in the --grace help text. `options` must outlive parsing.
 void add_grace_options(CLI::App& cmd, GraceOptions& options, std::string_view what);
 
+// Binds --link-refresh alone (prune, whose windows follow the same rule without --force).
+void add_link_refresh_option(CLI::App& cmd, std::string& link_refresh);
+
 // Parses a duration given to `flag` as regd::parse_duration does, except that a number needs a
 // unit ("10" is refused: seconds or minutes?); "0" alone is zero. Errors: invalid_argument,
 // naming the flag and the units accepted.
 [[nodiscard]] Result<std::chrono::seconds> parse_duration_flag(std::string_view flag, std::string_view text);
+
+// A window given to `flag` within which nothing is deleted: parsed, and longer than the link
+// refresh interval (`link_refresh`, empty: regd's default) unless `force`.
+// Errors: invalid_argument (malformed duration, or window <= link refresh without force).
+[[nodiscard]] Result<std::chrono::seconds> checked_window(std::string_view flag, std::string_view text,
+                                                          std::string_view link_refresh, bool force);
 
 // The grace window to delete with: parsed, and longer than the link refresh unless --force.
 // Errors: invalid_argument (malformed duration, or grace <= link refresh without --force).

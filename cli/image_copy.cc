@@ -161,12 +161,12 @@ Result<Descriptor> Puller::pull_manifest(std::string_view reference) {
     }
   }
   if (parsed->config) {
-    if (auto ok = pull_blob(*parsed->config); !ok) {
+    if (auto ok = pull_blob(*parsed->config, "config", self.digest); !ok) {
       return std::unexpected(ok.error());
     }
   }
   for (const auto& layer : parsed->layers) {
-    if (auto ok = pull_blob(layer); !ok) {
+    if (auto ok = pull_blob(layer, "layer", self.digest); !ok) {
       return std::unexpected(ok.error());
     }
   }
@@ -174,6 +174,7 @@ Result<Descriptor> Puller::pull_manifest(std::string_view reference) {
     if (auto ok = write_small_file(m_layout.blob_path(self.digest), manifest->content); !ok) {
       return std::unexpected(ok.error());
     }
+    m_added.push_back(self.digest);
   }
   m_done.insert(self.digest);
   ++m_stats.manifests;
@@ -199,7 +200,7 @@ Status Puller::pull_referrers(const Digest& subject) {
   return {};
 }
 
-Status Puller::pull_blob(const Descriptor& blob) {
+Status Puller::pull_blob(const Descriptor& blob, std::string_view what, const Digest& manifest) {
   if (m_done.contains(blob.digest) || m_layout.has_blob(blob.digest, blob.size)) {
     ++m_stats.blobs_skipped;
     m_done.insert(blob.digest);
@@ -210,7 +211,12 @@ Status Puller::pull_blob(const Descriptor& blob) {
     if (is_foreign_layer(blob)) {
       return {};
     }
-    return fail(reader.error().code, m_repo + "@" + blob.digest.str() + ": " + reader.error().message);
+    // Named as what it is: the manifest was found, one of the blobs it needs was not.
+    return fail(reader.error().code,
+                std::string(what) + " " + blob.digest.str() + " of manifest " + manifest.str() +
+                    " is not in repository " + m_repo +
+                    (reader.error().code == Errc::blob_unknown ? " (run regctl verify " + m_repo + ")"
+                                                               : ": " + reader.error().message));
   }
   auto writer = m_layout.create_blob(blob.digest);
   if (!writer) {
@@ -242,6 +248,7 @@ Status Puller::pull_blob(const Descriptor& blob) {
   if (auto ok = writer->commit(); !ok) {
     return ok;
   }
+  m_added.push_back(blob.digest);
   m_done.insert(blob.digest);
   m_stats.bytes_copied += hasher.size();
   ++m_stats.blobs_copied;

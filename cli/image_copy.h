@@ -66,14 +66,18 @@ class Puller {
 
   // Copies the manifest `reference` (tag or digest) and everything it references into the
   // layout's blobs (index.json untouched); returns its descriptor. Errors: manifest_unknown,
-  // name_unknown, blob_unknown, corrupt (stored data does not match its digest), io_error.
+  // name_unknown, blob_unknown (naming the config or layer and its manifest), corrupt (stored data does not match its
+  // digest), io_error.
   [[nodiscard]] Result<Descriptor> pull(std::string_view reference);
   const CopyStats& stats() const { return m_stats; }
+  // The blob files this puller wrote into the layout (to undo a pull that failed).
+  const std::vector<Digest>& added() const { return m_added; }
 
  private:
   Result<Descriptor> pull_manifest(std::string_view reference);
   Status pull_referrers(const Digest& subject);
-  Status pull_blob(const Descriptor& blob);
+  // `what` ("config", "layer") and `manifest` name the blob in errors.
+  Status pull_blob(const Descriptor& blob, std::string_view what, const Digest& manifest);
 
   Registry& m_registry;
   std::string m_repo;
@@ -82,6 +86,7 @@ class Puller {
   bool m_include_referrers = false;
   std::vector<Descriptor> m_referrers;
   std::set<Digest> m_done;
+  std::vector<Digest> m_added;
   CopyStats m_stats;
 };
 

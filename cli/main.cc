@@ -1,8 +1,12 @@
 // regctl: the offline toolkit on a regd / registry:2 storage tree. Parses the command line,
 // runs the chosen subcommand, and translates its error (exit_codes.h) - the only place that does.
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -11,8 +15,7 @@
 
 namespace {
 
-constexpr const char* k_footer =
-    "Exit codes: 0 ok, 1 error, 2 usage, 3 verify found problems, 4 not found, 5 busy (gc lease held).\n"
+constexpr const char* k_examples =
     "Examples:\n"
     "  export REGCTL_ROOT=/srv/registry\n"
     "  regctl push oci:./layout:v1 team/app:v1\n"
@@ -20,17 +23,76 @@ constexpr const char* k_footer =
     "  regctl ls && regctl tags team/app\n"
     "  regctl verify --json team/app\n"
     "  regctl gc --dry-run\n"
+    "  regctl prune --keep 10 --match 'v*' --dry-run team/app\n"
     "See regctl(1).";
+
+// Edit distance, for suggesting a command close to a misspelt one.
+size_t distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word of the command line that is neither an option nor the value of --root, when it
+// names no command: CLI11 would only say that a subcommand is required.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--root" || arg == "--immutable-tags") {
+      ++i;
+    } else if (!arg.starts_with('-')) {
+      bool known =
+          std::ranges::any_of(app.get_subcommands({}), [&](const CLI::App* cmd) { return cmd->check_name(arg); });
+      return known ? std::nullopt : std::optional<std::string>(arg);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string unknown_command_message(CLI::App& app, const std::string& name) {
+  std::string message = "unknown command '" + name + "'";
+  const CLI::App* best = nullptr;
+  size_t best_distance = 3;  // suggest only what a slip of the fingers explains
+  for (const CLI::App* cmd : app.get_subcommands({})) {
+    size_t d = distance(name, cmd->get_name());
+    if (d < best_distance) {
+      best = cmd;
+      best_distance = d;
+    }
+  }
+  if (best != nullptr) {
+    message += "; did you mean '" + best->get_name() + "'?";
+  }
+  return message;
+}
 
 int run(int argc, char** argv) {
   using namespace regd::cli;
   CLI::App app{"regctl: offline toolkit for a regd / registry:2 storage tree", "regctl"};
-  app.footer(k_footer);
+  app.footer(exit_codes_help() + "\n" + k_examples);
   app.require_subcommand(1, 1);
   app.fallthrough();
   GlobalOptions global;
   app.add_option("--root", global.root, "Storage root (the directory holding docker/registry/v2)")
       ->envname("REGCTL_ROOT");
+  app.add_flag("--init", global.init,
+               "Create the registry tree when the root holds none (push does so anyway; gc and verify never do "
+               "without it)");
+  app.add_option("--immutable-tags", global.immutable_tags,
+                 "Tags matching these comma-separated patterns (v*,release-*) are never moved or deleted, as "
+                 "regd --immutable-tags")
+      ->envname("REGCTL_IMMUTABLE_TAGS");
   app.add_flag("-q,--quiet", global.quiet, "No progress and no summaries on stderr");
   app.set_version_flag("--version", "regctl 0.1.0");
   Action action;
@@ -45,13 +107,16 @@ int run(int argc, char** argv) {
   add_du(app, global, action);
   add_verify(app, global, action);
   add_gc(app, global, action);
+  add_prune(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
       return app.exit(e);  // --help, --version
     }
-    std::cerr << "regctl: error: " << e.what() << "\nRun 'regctl --help' for more information." << std::endl;
+    auto unknown = unknown_command(app, argc, argv);
+    std::cerr << "regctl: error: " << (unknown ? unknown_command_message(app, *unknown) : std::string(e.what()))
+              << "\nRun 'regctl --help' for more information." << std::endl;
     return k_exit_usage;
   }
   auto result = action();

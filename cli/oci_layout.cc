@@ -98,6 +98,15 @@ Result<OciLayout> OciLayout::open_or_create(const std::filesystem::path& dir) {
   if (std::filesystem::exists(dir / "oci-layout", ec)) {
     return open(dir);
   }
+  // As skopeo does: a directory with other content is somebody's data, not a layout to start.
+  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    return fail(Errc::exists, dir.string() +
+                                  " is not empty and not an OCI image layout (no oci-layout file); refusing to "
+                                  "write into it: name an empty or new directory, or an existing layout");
+  }
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    return fail(Errc::exists, dir.string() + " exists and is not a directory");
+  }
   std::filesystem::create_directories(dir / "blobs", ec);
   if (ec) {
     return std::unexpected(errno_error(ec.value(), dir.string()));

@@ -33,8 +33,9 @@ class OciLayout {
   // Opens an existing layout. Errors: not_found (no oci-layout or index.json), manifest_invalid
   // (either file is malformed), io_error.
   [[nodiscard]] static Result<OciLayout> open(const std::filesystem::path& dir);
-  // Opens `dir` when it holds a layout, else creates an empty one (the directory may exist and
-  // must then be empty of oci-layout). Errors: as open(), no_space, io_error.
+  // Opens `dir` when it holds a layout, else creates an empty one there: `dir` must then be
+  // missing or an empty directory. Errors: as open(), exists (a non-empty directory that is no
+  // layout, or a file), no_space, io_error.
   [[nodiscard]] static Result<OciLayout> open_or_create(const std::filesystem::path& dir);
 
   const std::filesystem::path& dir() const { return m_dir; }

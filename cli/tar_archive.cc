@@ -62,7 +62,7 @@ Status copy_entry_data(struct archive* in, struct archive* out, const std::files
       return {};
     }
     if (r != ARCHIVE_OK) {
-      return std::unexpected(archive_error(in, Errc::invalid_argument, file));
+      return std::unexpected(archive_error(in, Errc::corrupt, file));
     }
     if (archive_write_data_block(out, block, size, offset) != ARCHIVE_OK) {
       return std::unexpected(archive_error(out, Errc::io_error, file));
@@ -140,7 +140,7 @@ Status extract_tar(const std::filesystem::path& file, const std::filesystem::pat
   archive_read_support_format_gnutar(in.get());
   archive_read_support_filter_all(in.get());
   if (archive_read_open_filename(in.get(), file.c_str(), k_copy_buffer) != ARCHIVE_OK) {
-    return std::unexpected(archive_error(in.get(), Errc::invalid_argument, file));
+    return std::unexpected(archive_error(in.get(), Errc::corrupt, file));
   }
   WriteArchive out(archive_write_disk_new());
   // Names are checked by unsafe_name() before being prefixed with the (absolute) target dir.
@@ -152,7 +152,7 @@ Status extract_tar(const std::filesystem::path& file, const std::filesystem::pat
       break;
     }
     if (r != ARCHIVE_OK) {
-      return std::unexpected(archive_error(in.get(), Errc::invalid_argument, file));
+      return std::unexpected(archive_error(in.get(), Errc::corrupt, file));
     }
     std::string name = archive_entry_pathname(entry);
     auto type = archive_entry_filetype(entry);
@@ -161,7 +161,7 @@ Status extract_tar(const std::filesystem::path& file, const std::filesystem::pat
       continue;
     }
     if (unsafe_name(name)) {
-      return fail(Errc::invalid_argument, file.string() + ": unsafe entry name \"" + name + "\"");
+      return fail(Errc::corrupt, file.string() + ": unsafe entry name \"" + name + "\"");
     }
     archive_entry_set_pathname(entry, (dir / name).c_str());
     archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);

@@ -11,8 +11,8 @@ namespace regd::cli {
 // Extracts the regular files and directories of the tar (optionally gzip/zstd/xz compressed)
 // at `file` into `dir`. Entries with absolute paths or ".." are refused; symlinks are kept only
 // with `allow_symlinks` (docker save links duplicate layers) and are never followed while
-// extracting; other entry types are skipped. Errors: not_found, invalid_argument (not a tar or
-// an unsafe entry), no_space, io_error.
+// extracting; other entry types are skipped. Errors: not_found, corrupt (not a tar, or an
+// unsafe entry: bad data, not a bad command line), no_space, io_error.
 [[nodiscard]] Status extract_tar(const std::filesystem::path& file, const std::filesystem::path& dir,
                                  bool allow_symlinks);
 

@@ -14,7 +14,6 @@
 namespace regd::cli {
 namespace {
 
-constexpr size_t k_page = 1000;
 // Prefixes of Inspector::list_uploads' problem texts (core/src/inspect.cc) for a session's data
 // file and its startedat: which problem a missing file caused, when upload_status tells that
 // the file is missing.
@@ -109,16 +108,12 @@ Result<VerifyReport> Verifier::run() {
 Status Verifier::collect_repositories() {
   std::vector<std::string> names = m_options.repositories;
   if (names.empty()) {
-    std::string last;
-    for (bool more = true; more;) {
-      auto page = m_registry.list_repositories(k_page, last);
-      if (!page) {
-        return std::unexpected(page.error());
-      }
-      names.insert(names.end(), page->items.begin(), page->items.end());
-      more = page->more && !page->items.empty();
-      last = more ? page->items.back() : last;
+    // Not the catalog: a repository without manifests still has links and uploads to check.
+    auto all = m_inspector.list_repository_dirs();
+    if (!all) {
+      return std::unexpected(all.error());
     }
+    names = std::move(*all);
   }
   for (const auto& name : names) {
     auto links = m_inspector.list_links(name);

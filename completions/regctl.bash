@@ -55,10 +55,11 @@ _regctl() {
   # -s: "--root=PATH" is one word, and cur is the part after "=" when completing it.
   _init_completion -s -n : || return
 
-  local commands="push pull ls tags inspect tag rm cp du verify gc"
-  local globals="--root --quiet -q --help --version"
+  local commands="push pull ls tags inspect tag rm cp du verify gc prune"
+  local globals="--root --init --immutable-tags --quiet -q --help --version"
   # Options that take a value, which is then not a positional argument.
-  local valued="--root --jobs -j --grace --link-refresh --upload-ttl"
+  local valued="--root --immutable-tags --jobs -j --grace --link-refresh --upload-ttl --repository --match --keep
+    --keep-within --untagged-older-than"
   local i word command="" nargs=0 _regctl_root=""
   for ((i = 1; i < cword; i++)); do
     word=${words[i]}
@@ -88,7 +89,12 @@ _regctl() {
       _filedir -d
       return
       ;;
-    --jobs | -j | --grace | --link-refresh | --upload-ttl)
+    --repository)
+      _regctl_complete_reference
+      return
+      ;;
+    --jobs | -j | --grace | --link-refresh | --upload-ttl | --immutable-tags | --match | --keep | --keep-within | \
+      --untagged-older-than)
       return
       ;;
   esac
@@ -111,13 +117,14 @@ _regctl() {
     pull) flags="--referrers --json" ;;
     ls | tags | cp | du) flags="--json" ;;
     inspect) flags="--raw --config --json" ;;
-    rm) flags="--manifest" ;;
+    rm) flags="--manifest --repository" ;;
     verify) flags="--jobs -j --quarantine --repair --grace --link-refresh --force --json" ;;
     gc) flags="--dry-run -n --delete-untagged --grace --link-refresh --force --upload-ttl --json --verbose -v" ;;
+    prune) flags="--match --keep --keep-within --untagged-older-than --link-refresh --dry-run -n --json" ;;
   esac
   if [[ $cur == -* ]]; then
     # The subcommand's flags, its --help, and the global options that also work after it.
-    COMPREPLY=($(compgen -W "$flags --help --root --quiet -q" -- "$cur"))
+    COMPREPLY=($(compgen -W "$flags --help --root --init --immutable-tags --quiet -q" -- "$cur"))
     return
   fi
 
@@ -125,7 +132,7 @@ _regctl() {
   case $command:$nargs in
     push:0) _regctl_complete_location oci: oci-archive: docker-archive: ;;
     push:1 | pull:0 | inspect:0 | tag:0 | rm:0 | cp:[01]) _regctl_complete_reference tag ;;
-    tags:0 | du:* | verify:*) _regctl_complete_reference ;;
+    tags:0 | du:* | verify:* | prune:*) _regctl_complete_reference ;;
     pull:1) _regctl_complete_location oci: oci-archive: ;;
   esac
 }

@@ -1,6 +1,6 @@
 # fish completion for regctl(1).
 
-set -l commands push pull ls tags inspect tag rm cp du verify gc
+set -l commands push pull ls tags inspect tag rm cp du verify gc prune
 
 # regctl with the storage root of the command line being completed (--root PATH or
 # --root=PATH), else $REGCTL_ROOT.
@@ -35,7 +35,8 @@ function __regctl_arg
             continue
         end
         switch $t
-            case --root -j --jobs --grace --link-refresh --upload-ttl
+            case --root --immutable-tags -j --jobs --grace --link-refresh --upload-ttl --repository --match --keep \
+                --keep-within --untagged-older-than
                 set skip 1
             case '-*'
             case '*'
@@ -74,6 +75,8 @@ end
 
 complete -c regctl -f
 complete -c regctl -l root -r -a '(__fish_complete_directories)' -d 'Storage root'
+complete -c regctl -l init -d 'Create the registry tree when the root holds none'
+complete -c regctl -l immutable-tags -x -d 'Tag patterns never moved or deleted (v*,release-*)'
 complete -c regctl -s q -l quiet -d 'No progress and no summaries'
 complete -c regctl -l help -d 'Show help'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -l version -d 'Show version'
@@ -84,18 +87,23 @@ complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a ls -d 'List
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a tags -d 'List the tags of a repository'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a inspect -d 'Show a manifest and its config'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a tag -d 'Point a tag at a manifest'
-complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a rm -d 'Delete a tag or a manifest'
+complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a rm -d 'Delete a tag, a manifest or a repository'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a cp -d 'Copy an image between repositories'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a du -d 'Disk usage per repository'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check blobs, links, manifests, uploads'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a gc -d 'Collect garbage online'
-complete -c regctl -n "__fish_seen_subcommand_from gc" -s n -l dry-run -d 'Report only'
+complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a prune -d 'Remove old tags and untagged manifests by policy'
+complete -c regctl -n "__fish_seen_subcommand_from gc prune" -s n -l dry-run -d 'Report only'
 complete -c regctl -n "__fish_seen_subcommand_from gc" -l delete-untagged -d 'Also remove untagged manifests'
 complete -c regctl -n "__fish_seen_subcommand_from gc verify" -l grace -x -d 'Grace window (1h)'
-complete -c regctl -n "__fish_seen_subcommand_from gc verify" -l link-refresh -x -d 'Link refresh of the regd instances (10m)'
+complete -c regctl -n "__fish_seen_subcommand_from gc verify prune" -l link-refresh -x -d 'Link refresh of the regd instances (10m)'
 complete -c regctl -n "__fish_seen_subcommand_from gc verify" -l force -d 'Allow a grace window not longer than the link refresh'
 complete -c regctl -n "__fish_seen_subcommand_from gc" -l upload-ttl -x -d 'Upload TTL (7d)'
-complete -c regctl -n "__fish_seen_subcommand_from gc" -l json -d 'JSON output'
+complete -c regctl -n "__fish_seen_subcommand_from gc prune" -l json -d 'JSON output'
+complete -c regctl -n "__fish_seen_subcommand_from prune" -l match -x -d 'Tag patterns the rules apply to'
+complete -c regctl -n "__fish_seen_subcommand_from prune" -l keep -x -d 'Keep the N newest matching tags'
+complete -c regctl -n "__fish_seen_subcommand_from prune" -l keep-within -x -d 'Keep matching tags pushed within'
+complete -c regctl -n "__fish_seen_subcommand_from prune" -l untagged-older-than -x -d 'Remove untagged manifests older than'
 complete -c regctl -n "__fish_seen_subcommand_from gc" -s v -l verbose -d 'List what is removed'
 
 complete -c regctl -n "__fish_seen_subcommand_from push" -l all -d 'Push every image of the layout'
@@ -104,6 +112,7 @@ complete -c regctl -n "__fish_seen_subcommand_from push pull ls tags inspect cp 
 complete -c regctl -n "__fish_seen_subcommand_from inspect" -l raw -d 'Manifest bytes as stored'
 complete -c regctl -n "__fish_seen_subcommand_from inspect" -l config -d 'Config bytes as stored'
 complete -c regctl -n "__fish_seen_subcommand_from rm" -l manifest -d 'Delete the manifest the tag points to'
+complete -c regctl -n "__fish_seen_subcommand_from rm" -l repository -x -a '(__regctl_query ls)' -d 'Delete a whole repository'
 complete -c regctl -n "__fish_seen_subcommand_from verify" -s j -l jobs -x -d 'Hashing threads'
 complete -c regctl -n "__fish_seen_subcommand_from verify" -l quarantine -d 'Move corrupt blobs aside'
 complete -c regctl -n "__fish_seen_subcommand_from verify" -l repair -d 'Remove crash leftovers older than the grace window'
@@ -115,4 +124,4 @@ complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 2" -a 
 complete -c regctl -n "__fish_seen_subcommand_from pull inspect tag rm; and __regctl_arg 1" -a '(__regctl_refs)' -d 'Image'
 complete -c regctl -n "__fish_seen_subcommand_from cp; and __regctl_arg 1 2" -a '(__regctl_refs)' -d 'Image'
 complete -c regctl -n "__fish_seen_subcommand_from tags; and __regctl_arg 1" -a '(__regctl_query ls)' -d 'Repository'
-complete -c regctl -n "__fish_seen_subcommand_from du verify" -a '(__regctl_query ls)' -d 'Repository'
+complete -c regctl -n "__fish_seen_subcommand_from du verify prune" -a '(__regctl_query ls)' -d 'Repository'

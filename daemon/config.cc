@@ -8,6 +8,7 @@
 
 #include "http_util.h"
 #include "regd/duration.h"
+#include "regd/registry.h"
 
 namespace regd::daemon {
 
@@ -28,21 +29,31 @@ void add_gc_options(CLI::App& app, Config& c) {
   app.add_option("--link-refresh", c.link_refresh, "Re-touch a blob link a write relies on when older than this")
       ->envname("REGD_LINK_REFRESH")
       ->capture_default_str();
+  app.add_option("--prune-interval", c.prune_interval, "Apply the retention policy this often (e.g. 1d; 0: never)")
+      ->envname("REGD_PRUNE_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--prune-match", c.prune_match,
+                 "Prune's tag rules apply to tags matching these comma-separated patterns (default: every tag)")
+      ->envname("REGD_PRUNE_MATCH");
+  app.add_option("--prune-keep", c.prune_keep, "Prune keeps the N most recently pushed matching tags (0: no such rule)")
+      ->envname("REGD_PRUNE_KEEP")
+      ->capture_default_str();
+  app.add_option("--prune-keep-within", c.prune_keep_within,
+                 "Prune keeps matching tags pushed within this (0: no such rule)")
+      ->envname("REGD_PRUNE_KEEP_WITHIN")
+      ->capture_default_str();
+  app.add_option("--prune-untagged-older-than", c.prune_untagged_older_than,
+                 "Prune removes manifests no tag reaches older than this (0: never; must exceed --link-refresh)")
+      ->envname("REGD_PRUNE_UNTAGGED_OLDER_THAN")
+      ->capture_default_str();
   app.add_option("--immutable-tags", c.immutable_tags,
                  "Tags matching these comma-separated patterns (v*,release-*) never move and are never deleted")
       ->envname("REGD_IMMUTABLE_TAGS");
 }
 
 Status validate_patterns(const std::string& text) {
-  for (const std::string& pattern : split_patterns(text)) {
-    bool ok = pattern.size() <= 128 && std::all_of(pattern.begin(), pattern.end(), [](char ch) {
-                return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-' ||
-                       ch == '*' || ch == '?';
-              });
-    if (!ok) {
-      return fail(Errc::invalid_argument,
-                  "--immutable-tags: '" + pattern + "' is not a tag pattern (tag characters, '*' and '?')");
-    }
+  if (auto patterns = parse_tag_patterns(text); !patterns) {
+    return fail(Errc::invalid_argument, "--immutable-tags: " + patterns.error().message);
   }
   return {};
 }
@@ -86,8 +97,27 @@ Status apply_item(CLI::App& app, const CLI::ConfigItem& item, const std::string&
   return {};
 }
 
+Status validate_prune(const Config& c) {
+  if (auto patterns = parse_tag_patterns(c.prune_match); !patterns) {
+    return fail(Errc::invalid_argument, "--prune-match: " + patterns.error().message);
+  }
+  if (*parse_duration(c.prune_interval) == std::chrono::seconds(0)) {
+    return {};
+  }
+  auto untagged = *parse_duration(c.prune_untagged_older_than);
+  if (c.prune_keep == 0 && parse_duration(c.prune_keep_within)->count() == 0 && untagged.count() == 0) {
+    return fail(Errc::invalid_argument,
+                "--prune-interval needs a rule: --prune-keep, --prune-keep-within or --prune-untagged-older-than");
+  }
+  if (untagged.count() != 0 && untagged <= *parse_duration(c.link_refresh)) {
+    return fail(Errc::invalid_argument, "--prune-untagged-older-than must be longer than --link-refresh (docs/gc.md)");
+  }
+  return {};
+}
+
 Status validate_gc(const Config& c) {
-  for (const std::string* text : {&c.gc_interval, &c.gc_grace, &c.upload_ttl, &c.link_refresh}) {
+  for (const std::string* text : {&c.gc_interval, &c.gc_grace, &c.upload_ttl, &c.link_refresh, &c.prune_interval,
+                                  &c.prune_keep_within, &c.prune_untagged_older_than}) {
     if (auto parsed = parse_duration(*text); !parsed) {
       return std::unexpected(parsed.error());
     }
@@ -96,7 +126,7 @@ Status validate_gc(const Config& c) {
       *parse_duration(c.gc_grace) <= *parse_duration(c.link_refresh)) {
     return fail(Errc::invalid_argument, "--gc-grace must be longer than --link-refresh (docs/gc.md)");
   }
-  return {};
+  return validate_prune(c);
 }
 
 }  // namespace
@@ -206,25 +236,7 @@ std::vector<std::string> unknown_environment(const CLI::App& app, const char* co
 }
 
 std::vector<std::string> split_patterns(std::string_view text) {
-  std::vector<std::string> patterns;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto part = text.substr(0, comma);
-    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) {
-      part.remove_prefix(1);
-    }
-    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) {
-      part.remove_suffix(1);
-    }
-    if (!part.empty()) {
-      patterns.emplace_back(part);
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    text.remove_prefix(comma + 1);
-  }
-  return patterns;
+  return parse_tag_patterns(text).value_or(std::vector<std::string>{});
 }
 
 Result<ListenAddress> parse_listen(std::string_view text) {

@@ -56,6 +56,12 @@ struct Config {
   std::string gc_grace = "1h";
   bool gc_delete_untagged = false;
   std::string upload_ttl = "7d";
+  // Retention (regctl prune; docs/regd.md, "Background prune"): 0 / empty switch a rule off.
+  std::string prune_interval = "0";  // 0: no background prune in this instance
+  std::string prune_match;           // tag patterns the tag rules apply to; empty: every tag
+  uint64_t prune_keep = 0;           // keep the N most recently pushed matching tags
+  std::string prune_keep_within = "0";
+  std::string prune_untagged_older_than = "0";
   std::string link_refresh = "10m";  // writers re-touch links they rely on when older than this
   std::string immutable_tags;        // comma-separated tag patterns ("v*,release-*"); empty: none
   std::string config_file;           // --config / REGD_CONFIG

@@ -87,6 +87,7 @@ HttpError http_error(Errc code, Area area) {
       return {507, "UNKNOWN"};
     case Errc::io_error:
     case Errc::corrupt:
+    case Errc::no_registry:
       return {500, "UNKNOWN"};
   }
   return {500, "UNKNOWN"};
@@ -104,7 +105,8 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 }
 
 bool is_storage_failure(Errc code) {
-  return code == Errc::io_error || code == Errc::corrupt || code == Errc::no_space || code == Errc::denied;
+  return code == Errc::io_error || code == Errc::corrupt || code == Errc::no_space || code == Errc::denied ||
+         code == Errc::no_registry;
 }
 
 namespace {

@@ -24,7 +24,7 @@ using namespace regd::daemon;
 
 // The background GC of --gc-interval; none on read-only instances or with an interval of 0.
 // Durations were checked by validate_config.
-std::unique_ptr<GcTask> start_gc(const Config& config, const std::shared_ptr<Storage>& storage) {
+std::unique_ptr<BackgroundTask> start_gc(const Config& config, const std::shared_ptr<Storage>& storage) {
   auto interval = *parse_duration(config.gc_interval);
   if (interval.count() == 0 || config.read_only) {
     return nullptr;
@@ -34,7 +34,33 @@ std::unique_ptr<GcTask> start_gc(const Config& config, const std::shared_ptr<Sto
   options.upload_ttl = *parse_duration(config.upload_ttl);
   options.delete_untagged = config.gc_delete_untagged;
   log(LogLevel::info, "background gc", {{"interval", config.gc_interval}, {"grace", config.gc_grace}});
-  return std::make_unique<GcTask>(storage, options, interval);
+  return start_gc_task(storage, options, interval);
+}
+
+// A duration option where 0 switches the rule off. REQUIRES: validated.
+std::optional<std::chrono::seconds> rule_duration(const std::string& text) {
+  auto parsed = *parse_duration(text);
+  return parsed.count() == 0 ? std::nullopt : std::optional(parsed);
+}
+
+std::unique_ptr<BackgroundTask> start_prune(const Config& config, const std::shared_ptr<Storage>& storage) {
+  auto interval = *parse_duration(config.prune_interval);
+  if (interval.count() == 0 || config.read_only) {
+    return nullptr;
+  }
+  PruneOptions options;
+  options.policy.match = split_patterns(config.prune_match);
+  options.policy.keep_newest = config.prune_keep == 0 ? std::nullopt : std::optional(config.prune_keep);
+  options.policy.keep_within = rule_duration(config.prune_keep_within);
+  options.policy.untagged_older_than = rule_duration(config.prune_untagged_older_than);
+  options.immutable_tags = split_patterns(config.immutable_tags);
+  log(LogLevel::info, "background prune",
+      {{"interval", config.prune_interval},
+       {"match", config.prune_match},
+       {"keep", config.prune_keep},
+       {"keep_within", config.prune_keep_within},
+       {"untagged_older_than", config.prune_untagged_older_than}});
+  return start_prune_task(storage, options, interval);
 }
 
 // The storage root, usable as configured: writable, or readable for a --read-only instance.
@@ -63,6 +89,7 @@ int serve(const Config& config) {
   options.immutable_tags = split_patterns(config.immutable_tags);
   auto registry = make_registry(*shared, options);
   auto gc = start_gc(config, *shared);
+  auto pruning = start_prune(config, *shared);
   ServerState state;
   if (config.auth.enabled()) {
     auto auth = Auth::create(config.auth);

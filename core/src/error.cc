@@ -48,6 +48,8 @@ std::string_view errc_name(Errc code) {
       return "io_error";
     case Errc::corrupt:
       return "corrupt";
+    case Errc::no_registry:
+      return "no_registry";
   }
   return "unknown";
 }

@@ -32,8 +32,11 @@ Status scan_link_dirs(Storage& storage, const std::string& root, std::map<Digest
   });
 }
 
-Status scan_tags(Storage& storage, RepoLinks& repo) {
+Status scan_tags(Storage& storage, RepoLinks& repo, const std::set<std::string>& ignore = {}) {
   auto listed = storage.list(layout::tags_dir(repo.repo), [&](const DirEntry& entry) -> Status {
+    if (ignore.contains(entry.name)) {
+      return {};
+    }
     std::string path = layout::tag_current_link(repo.repo, entry.name);
     auto content = storage.read(path, 256);
     if (!content) {
@@ -49,12 +52,13 @@ Status scan_tags(Storage& storage, RepoLinks& repo) {
   return listed || listed.error().code == Errc::not_found ? Status{} : listed;
 }
 
-Result<RepoLinks> scan_repo_links(Storage& storage, const std::string& name, bool with_tags) {
+Result<RepoLinks> scan_repo_links(Storage& storage, const std::string& name, bool with_tags,
+                                  const std::set<std::string>& ignore_tags = {}) {
   RepoLinks repo{name, {}, {}, {}};
   REGD_TRY(scan_link_dirs(storage, layout::layers_root(name), repo.layers));
   REGD_TRY(scan_link_dirs(storage, layout::revisions_root(name), repo.revisions));
   if (with_tags) {
-    REGD_TRY(scan_tags(storage, repo));
+    REGD_TRY(scan_tags(storage, repo, ignore_tags));
   }
   return repo;
 }
@@ -260,6 +264,37 @@ Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOp
     }
   }
   return scan;
+}
+
+Result<UntaggedScan> find_untagged(const std::shared_ptr<Storage>& storage, const std::string& repo,
+                                   Clock::time_point cutoff, const std::set<std::string>& ignore_tags) {
+  auto links = scan_repo_links(*storage, repo, true, ignore_tags);
+  if (!links) {
+    return std::unexpected(links.error());
+  }
+  GcScan scan;
+  std::map<Digest, std::vector<Digest>> referrers;
+  UntaggedScan out;
+  out.incomplete = read_repo_manifests(*storage, *links, cutoff, scan, referrers);
+  if (!out.incomplete.empty()) {
+    return out;
+  }
+  GcOptions untagged;
+  untagged.delete_untagged = true;
+  mark_repo(*links, untagged, cutoff, scan, referrers);
+  for (const auto& [name, digest] : scan.doomed) {
+    out.doomed.emplace_back(digest, links->revisions.at(digest).mtime);
+    if (auto subject = scan.subjects.find(digest); subject != scan.subjects.end()) {
+      out.subjects.emplace(digest, subject->second);
+    }
+  }
+  return out;
+}
+
+Result<std::set<Digest>> tag_targets(const std::shared_ptr<Storage>& storage, const std::string& repo) {
+  RepoLinks links{repo, {}, {}, {}};
+  REGD_TRY(scan_tags(*storage, links));
+  return links.tagged;
 }
 
 Result<std::vector<RepoLinks>> scan_links(const std::shared_ptr<Storage>& storage) {

@@ -60,6 +60,21 @@ std::vector<Digest> manifest_references(const ParsedManifest& parsed);
 [[nodiscard]] Result<GcScan> scan_and_mark(const std::shared_ptr<Storage>& storage, const GcOptions& options,
                                            Clock::time_point cutoff, const GcProgress& progress);
 
+// The manifests of one repository that no tag reaches (through index children and the referrers of
+// reached manifests) and whose revision link is older than `cutoff`, judged as GC's
+// delete_untagged does; tags named in `ignore_tags` count as gone (a dry run of a prune that
+// would remove them). A repository whose manifests cannot all be read dooms nothing and says why.
+struct UntaggedScan {
+  std::vector<std::pair<Digest, Clock::time_point>> doomed;  // with their revision link's mtime
+  std::map<Digest, Digest> subjects;                         // doomed manifest -> its subject
+  std::string incomplete;                                    // non-empty: nothing doomed, this is why
+};
+[[nodiscard]] Result<UntaggedScan> find_untagged(const std::shared_ptr<Storage>& storage, const std::string& repo,
+                                                 Clock::time_point cutoff, const std::set<std::string>& ignore_tags);
+
+// The digests the tags of `repo` point at now.
+[[nodiscard]] Result<std::set<Digest>> tag_targets(const std::shared_ptr<Storage>& storage, const std::string& repo);
+
 // Re-reads every repository's layer and revision links only (the sweep's re-check).
 [[nodiscard]] Result<std::vector<RepoLinks>> scan_links(const std::shared_ptr<Storage>& storage);
 

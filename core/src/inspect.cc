@@ -1,8 +1,10 @@
 #include "regd/inspect.h"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
+#include "gc_scan.h"
 #include "layout.h"
 #include "regd/reference.h"
 #include "registry_impl.h"
@@ -110,6 +112,14 @@ class InspectorImpl final : public Inspector {
       return std::unexpected(listed.error());
     }
     return links;
+  }
+
+  Result<std::vector<std::string>> list_repository_dirs() override {
+    auto names = all_repositories(m_storage);
+    if (names) {
+      std::sort(names->begin(), names->end());
+    }
+    return names;
   }
 
   Result<std::vector<UploadEntry>> list_uploads(std::string_view repo) override {

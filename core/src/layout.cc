@@ -67,8 +67,12 @@ std::string layer_link(std::string_view repo, const Digest& digest) {
   return layer_dir(repo, digest) + "/link";
 }
 
+std::string manifests_root(std::string_view repo) {
+  return join({repo_dir(repo), "_manifests"});
+}
+
 std::string revisions_root(std::string_view repo) {
-  return join({repo_dir(repo), "_manifests/revisions"});
+  return join({manifests_root(repo), "revisions"});
 }
 
 std::string revisions_dir(std::string_view repo, DigestAlgorithm algorithm) {
@@ -91,8 +95,16 @@ std::string tag_dir(std::string_view repo, std::string_view tag) {
   return join({tags_dir(repo), tag});
 }
 
+std::string tag_current_dir(std::string_view repo, std::string_view tag) {
+  return join({tag_dir(repo, tag), "current"});
+}
+
 std::string tag_current_link(std::string_view repo, std::string_view tag) {
-  return join({tag_dir(repo, tag), "current/link"});
+  return join({tag_current_dir(repo, tag), "link"});
+}
+
+std::string tag_index_dir(std::string_view repo, std::string_view tag) {
+  return join({tag_dir(repo, tag), "index"});
 }
 
 std::string tag_index_link(std::string_view repo, std::string_view tag, const Digest& digest) {

@@ -27,7 +27,8 @@ std::string repo_dir(std::string_view repo);
 std::string layer_dir(std::string_view repo, const Digest& digest);
 std::string layer_link(std::string_view repo, const Digest& digest);
 
-// _manifests/revisions[/<alg>[/<hex>[/link]]].
+// _manifests, and _manifests/revisions[/<alg>[/<hex>[/link]]].
+std::string manifests_root(std::string_view repo);
 std::string revisions_root(std::string_view repo);
 std::string revisions_dir(std::string_view repo, DigestAlgorithm algorithm);
 std::string revision_dir(std::string_view repo, const Digest& digest);
@@ -36,7 +37,9 @@ std::string revision_link(std::string_view repo, const Digest& digest);
 // _manifests/tags[/<tag>[/current/link | /index/<alg>/<hex>/link]].
 std::string tags_dir(std::string_view repo);
 std::string tag_dir(std::string_view repo, std::string_view tag);
+std::string tag_current_dir(std::string_view repo, std::string_view tag);
 std::string tag_current_link(std::string_view repo, std::string_view tag);
+std::string tag_index_dir(std::string_view repo, std::string_view tag);
 std::string tag_index_link(std::string_view repo, std::string_view tag, const Digest& digest);
 
 // _uploads/<id>/{data,startedat,lock,hashstates/<alg>/<offset>}.

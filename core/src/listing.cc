@@ -69,8 +69,15 @@ Status walk_repositories(Storage& storage, PageCollector& page, const std::strin
                          int depth) {
   auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
     if (entry.name.starts_with('_')) {
-      if (entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix)) {
-        page.offer(prefix);
+      if (entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix) && page.wants(prefix)) {
+        // Checked only for names that would make the page: an emptied repository is not listed.
+        auto held = holds_manifest(storage, prefix);
+        if (!held) {
+          return std::unexpected(held.error());
+        }
+        if (*held) {
+          page.offer(prefix);
+        }
       }
       return {};
     }
@@ -94,8 +101,11 @@ Status walk_repositories(Storage& storage, PageCollector& page, const std::strin
 // (docs/storage-layout.md, "Crash points"): it is not a tag. Only the names that make the page
 // are checked; when one of them is such a leftover the listing runs again checking every name
 // that would enter the page, so the cost stays bounded by the page, not by the tags.
+// A repository without manifests has no tags to list (name_unknown), as the catalog does not list
+// it; one whose tags were all deleted but that still holds manifests lists none.
 Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::string_view last) {
   REGD_TRY(validate_repository(repo));
+  REGD_TRY(require_manifests(repo));
   auto page = collect_tags(repo, n, last, false);
   if (!page) {
     return page;
@@ -130,9 +140,7 @@ Result<Page> RegistryImpl::collect_tags(std::string_view repo, size_t n, std::st
     page.offer(entry.name);
     return {};
   });
-  if (is_missing(listed)) {
-    REGD_TRY(require_repo(repo));
-  } else if (!listed) {
+  if (!listed && !is_missing(listed)) {
     return std::unexpected(listed.error());
   }
   return std::move(page).finish();

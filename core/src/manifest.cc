@@ -13,6 +13,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view k_docker_foreign_layer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+constexpr std::string_view k_oci_config = "application/vnd.oci.image.config.v1+json";
+constexpr std::string_view k_docker_config = "application/vnd.docker.container.image.v1+json";
 
 std::unexpected<Error> invalid(std::string message) {
   return fail(Errc::manifest_invalid, std::move(message));
@@ -254,10 +256,23 @@ Result<ParsedManifest> parse_manifest(std::string_view content_type, std::string
   if (auto common = parse_common(doc, out); !common) {
     return std::unexpected(common.error());
   }
-  if (out.artifact_type.empty() && out.config) {
-    out.artifact_type = out.config->media_type;
-  }
   return out;
+}
+
+std::string artifact_type_of(const ParsedManifest& parsed) {
+  if (!parsed.artifact_type.empty() || !parsed.config) {
+    return parsed.artifact_type;
+  }
+  const std::string& config = parsed.config->media_type;
+  bool image = config == k_oci_config || config == k_docker_config || config == media_type::oci_empty;
+  return image ? std::string() : config;
+}
+
+std::string referrer_artifact_type(const ParsedManifest& parsed) {
+  if (!parsed.artifact_type.empty() || !parsed.config) {
+    return parsed.artifact_type;
+  }
+  return parsed.config->media_type;
 }
 
 bool is_foreign_layer(const Descriptor& layer) {

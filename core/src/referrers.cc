@@ -29,7 +29,7 @@ Result<std::optional<Descriptor>> RegistryImpl::referrer_descriptor(std::string_
   if (!parsed || !parsed->subject || parsed->subject->digest != subject) {
     return std::nullopt;
   }
-  return Descriptor{parsed->media_type, digest, content->size(), parsed->artifact_type, parsed->annotations};
+  return Descriptor{parsed->media_type, digest, content->size(), referrer_artifact_type(*parsed), parsed->annotations};
 }
 
 Result<std::vector<Descriptor>> RegistryImpl::list_referrers(std::string_view repo, const Digest& subject,

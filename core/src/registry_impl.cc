@@ -1,5 +1,7 @@
 #include "registry_impl.h"
 
+#include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "layout.h"
@@ -53,6 +55,23 @@ Status for_each_digest_dir(Storage& storage, const std::string& dir,
     }
   }
   return {};
+}
+
+Result<bool> holds_manifest(Storage& storage, std::string_view repo) {
+  bool found = false;
+  // The first revision link found ends the listing: cost bounded whatever the repository holds.
+  auto listed = for_each_digest_dir(storage, layout::revisions_root(repo), [&](const Digest& digest) -> Status {
+    auto info = storage.stat(layout::revision_link(repo, digest));
+    if (info) {
+      found = true;
+      return fail(Errc::exists, "found");
+    }
+    return info.error().code == Errc::not_found ? Status{} : Status(std::unexpected(info.error()));
+  });
+  if (!listed && !found) {
+    return std::unexpected(listed.error());
+  }
+  return found;
 }
 
 RegistryImpl::RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions options)
@@ -141,6 +160,17 @@ Status RegistryImpl::require_repo(std::string_view repo) {
   return {};
 }
 
+Status RegistryImpl::require_manifests(std::string_view repo) {
+  auto held = holds_manifest(*m_storage, repo);
+  if (!held) {
+    return std::unexpected(held.error());
+  }
+  if (!*held) {
+    return fail(Errc::name_unknown, "repository " + std::string(repo) + " not found");
+  }
+  return {};
+}
+
 namespace {
 
 // Glob match with '*' (any run) and '?' (one character), iterative with one backtrack point.
@@ -178,6 +208,34 @@ bool tag_matches_any(std::string_view tag, const std::vector<std::string>& patte
     }
   }
   return false;
+}
+
+Result<std::vector<std::string>> parse_tag_patterns(std::string_view text) {
+  std::vector<std::string> patterns;
+  auto blank = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+  auto allowed = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '.' || ch == '-' || ch == '*' ||
+           ch == '?';
+  };
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto part = text.substr(0, comma);
+    while (!part.empty() && blank(part.front())) {
+      part.remove_prefix(1);
+    }
+    while (!part.empty() && blank(part.back())) {
+      part.remove_suffix(1);
+    }
+    if (part.size() > 128 || !std::all_of(part.begin(), part.end(), allowed)) {
+      return fail(Errc::invalid_argument,
+                  "'" + std::string(part) + "' is not a tag pattern (tag characters, '*' and '?')");
+    }
+    if (!part.empty()) {
+      patterns.emplace_back(part);
+    }
+    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+  }
+  return patterns;
 }
 
 std::unique_ptr<Registry> make_registry(std::shared_ptr<Storage> storage, RegistryOptions options) {

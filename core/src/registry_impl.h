@@ -43,6 +43,10 @@ Result<T> on_not_found(Result<T> result, Errc code, const std::string& message) 
 [[nodiscard]] Status for_each_digest_dir(Storage& storage, const std::string& dir,
                                          const std::function<Status(const Digest&)>& visit);
 
+// True when `repo` holds at least one manifest (a revision link). A repository without one (never
+// pushed to, or emptied by deletes) is not listed and has no tags to list. Errors: io_error.
+[[nodiscard]] Result<bool> holds_manifest(Storage& storage, std::string_view repo);
+
 class RegistryImpl final : public Registry {
  public:
   RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions options);
@@ -69,6 +73,8 @@ class RegistryImpl final : public Registry {
   Status delete_manifest(std::string_view repo, const Digest& digest) override;
   Status delete_tag(std::string_view repo, std::string_view tag) override;
   Status set_tag(std::string_view repo, std::string_view tag, const Digest& digest) override;
+
+  Result<RepositoryRemoval> delete_repository(std::string_view repo) override;
 
   Result<Page> list_tags(std::string_view repo, size_t n, std::string_view last) override;
   Result<Page> list_repositories(size_t n, std::string_view last) override;
@@ -103,6 +109,10 @@ class RegistryImpl final : public Registry {
   Status require_linked(std::string_view repo, const Digest& digest);
   // name_unknown when the repository directory is missing.
   Status require_repo(std::string_view repo);
+  // name_unknown when the repository holds no manifest (holds_manifest).
+  Status require_manifests(std::string_view repo);
+  // The names of the tag directories of `repo` (a missing directory has none).
+  Result<std::vector<std::string>> tag_names(std::string_view repo);
 
   // ---- uploads (upload_ops.cc) ----
   // Validates repo and id, then checks that the session exists. Errors: upload_unknown.

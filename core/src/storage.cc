@@ -35,4 +35,28 @@ Status probe_storage(Storage& storage, StorageAccess access) {
   return {};
 }
 
+Status require_registry_tree(Storage& storage, bool create) {
+  std::string tree(layout::k_prefix);
+  auto info = storage.stat(tree);
+  if (info && info->type == EntryType::directory) {
+    return {};
+  }
+  if (info) {
+    return fail(Errc::no_registry, tree + " is not a directory");
+  }
+  if (info.error().code != Errc::not_found) {
+    return std::unexpected(info.error());
+  }
+  if (!create) {
+    return fail(Errc::no_registry, "no registry tree (" + tree + ")");
+  }
+  // A temp name: should the remove never happen, readers skip it and GC removes it.
+  std::string probe = tree + "/.tmp-init-" + layout::random_hex(8);
+  if (auto written = storage.write_file(probe, ""); !written) {
+    return fail(written.error().code, "cannot create " + tree + ": " + written.error().message);
+  }
+  auto removed = storage.remove(probe);
+  return removed || removed.error().code == Errc::not_found ? Status{} : removed;
+}
+
 }  // namespace regd

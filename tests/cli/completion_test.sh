@@ -69,10 +69,11 @@ commands=$(help_commands | words)
 [[ -n $commands ]] || fail "no subcommands in regctl --help"
 expect "regctl " "$commands"
 expect "regctl ve" "verify"
-expect "regctl -" "$(printf '%s\n' --help --quiet --root --version -q | words)"
+globals="--help --init --immutable-tags --quiet --root --version -q"
+expect "regctl -" "$(tr ' ' '\n' <<<"$globals" | words)"
 # After the subcommand: its own flags, and the global options that still work there (not --version).
 for c in $commands; do
-  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --quiet -q) | sort -u | words)"
+  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --init --immutable-tags --quiet -q) | sort -u | words)"
 done
 checked "subcommands and flags match regctl --help, --help offered once"
 
@@ -83,8 +84,8 @@ expect_rc 0 "$REGCTL" --root "$root" push "oci:$WORK/layout:1.0" team/app:1.0
 expect_rc 0 "$REGCTL" --root "$root" tag team/app:1.0 2.0
 expect_rc 0 "$REGCTL" --root "$root" push "oci:$WORK/layout:1.0" tools/x:1.0
 
-expect "regctl --root $root p" "pull push"
-expect "regctl --root=$root p" "pull push"
+expect "regctl --root $root p" "prune pull push"
+expect "regctl --root=$root p" "prune pull push"
 expect "regctl --root $root tags " "team/app tools/x"
 expect "regctl --root=$root tags t" "team/app tools/x"
 expect "regctl --root=$WORK/ro" "$WORK/root"
@@ -102,6 +103,9 @@ expect "regctl --root $root pull team/app:1.0 " "oci-archive: oci:"
 expect "regctl --root $root cp team/app:1.0 " "team/app tools/x"
 expect "regctl --root $root verify -j 2 " "team/app tools/x"
 expect "regctl --root $root gc --grace 2h " ""
+expect "regctl --root $root rm --repository " "team/app tools/x"
+expect "regctl --root $root prune --keep 3 --match 'v*' " "team/app tools/x"
+expect "regctl --root $root --immutable-tags v1 prune " "team/app tools/x"
 checked "transports where a location goes, repositories where a repository goes"
 
 # After "REPO:" the tags of REPO. Bash replaces the word after the last ":", so the candidates
@@ -119,14 +123,28 @@ for c in $commands; do
   grep -q "'$c:" "$dir/_regctl" || missing+=("zsh:$c")
   grep -q -- "-a $c " "$dir/regctl.fish" || missing+=("fish:$c")
 done
-((${#missing[@]} == 0)) || fail "subcommands without completion: ${missing[*]}"
+# Every flag of every subcommand, and every global option, in zsh's and fish's too.
+for c in $commands; do
+  for f in $(help_flags "$c" | grep -- '^--' | grep -vx -- --help); do
+    awk -v c="$c" '$0 ~ "^ +" c "\\)" {on = 1} on && /;;/ {print; exit} on' "$dir/_regctl" | grep -qF -- "$f" ||
+      missing+=("zsh:$c:$f")
+    grep -E "__fish_seen_subcommand_from [^\"]*\<$c\>" "$dir/regctl.fish" | grep -qE -- "-l ${f#--}( |$)" ||
+      missing+=("fish:$c:$f")
+  done
+done
+for f in $globals; do
+  [[ $f == --* ]] || continue
+  grep -qE -- "$f(\[|=\[|\})" "$dir/_regctl" || missing+=("zsh:$f")
+  grep -qE -- "^complete -c regctl .*-l ${f#--}( |$)" "$dir/regctl.fish" || missing+=("fish:$f")
+done
+((${#missing[@]} == 0)) || fail "subcommands or flags without completion: ${missing[*]}"
 if command -v zsh >/dev/null; then
   zsh -n "$dir/_regctl" || fail "zsh completion does not parse"
 fi
 if command -v fish >/dev/null; then
   fish --no-execute "$dir/regctl.fish" || fail "fish completion does not parse"
 fi
-pass "zsh and fish completions parse and know every subcommand"
+pass "zsh and fish completions parse and know every subcommand and flag"
 
 # zsh: the same positions, through zsh's completion system on a pseudo-terminal.
 if command -v zsh >/dev/null; then
@@ -144,6 +162,8 @@ if command -v zsh >/dev/null; then
   zsh_expect "regctl --root $root inspect team/app:" "1.0 2.0"
   zsh_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   zsh_expect "regctl push oci:$WORK/layouts/o" "one"
+  zsh_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
+  zsh_expect "regctl --root $root rm --repository t" "team/app tools/x"
   checked "zsh: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi
 
@@ -163,5 +183,7 @@ if command -v fish >/dev/null; then
   fish_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   fish_expect "regctl --root $root verify -j 2 t" "team/app tools/x"
   fish_expect "regctl push oci:$WORK/layouts/o" "oci:$WORK/layouts/one/"
+  fish_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
+  fish_expect "regctl --root $root rm --repository t" "team/app tools/x"
   checked "fish: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi

@@ -97,6 +97,6 @@ expect_rc 4 "$REGCTL" inspect team/app:nope
 expect_rc 4 "$REGCTL" tags no/such
 expect_rc 4 "$REGCTL" push oci:src:nope team/app
 expect_rc 4 "$REGCTL" push oci:missing-dir team/app
-expect_rc 4 "$REGCTL" --root "$WORK/nothing-here" ls
+expect_rc 7 "$REGCTL" --root "$WORK/nothing-here" ls
 expect_rc 0 "$REGCTL" --help
 pass "exit codes"

@@ -50,17 +50,17 @@ TEST(TarArchive, EqualTreesGiveEqualArchives) {
 TEST(TarArchive, RefusesEntriesEscapingTheTarget) {
   TempDir dir;
   write_raw_tar(dir.path() / "evil.tar", "../escape");
-  EXPECT_ERRC(extract_tar(dir.path() / "evil.tar", dir.path() / "out", false), Errc::invalid_argument);
+  EXPECT_ERRC(extract_tar(dir.path() / "evil.tar", dir.path() / "out", false), Errc::corrupt);
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "escape"));
   write_raw_tar(dir.path() / "abs.tar", "/tmp/regctl-absolute-test");
-  EXPECT_ERRC(extract_tar(dir.path() / "abs.tar", dir.path() / "out", false), Errc::invalid_argument);
+  EXPECT_ERRC(extract_tar(dir.path() / "abs.tar", dir.path() / "out", false), Errc::corrupt);
 }
 
 TEST(TarArchive, MissingOrGarbageInputIsAnError) {
   TempDir dir;
   EXPECT_ERRC(extract_tar(dir.path() / "none.tar", dir.path() / "out", false), Errc::not_found);
   ASSERT_OK(write_small_file(dir.path() / "junk.tar", std::string(1000, 'j')));
-  EXPECT_ERRC(extract_tar(dir.path() / "junk.tar", dir.path() / "out", false), Errc::invalid_argument);
+  EXPECT_ERRC(extract_tar(dir.path() / "junk.tar", dir.path() / "out", false), Errc::corrupt);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ TEST(Error, EveryCodeHasAStableName) {
   EXPECT_EQ(errc_name(Errc::digest_invalid), "digest_invalid");
   EXPECT_EQ(errc_name(Errc::manifest_blob_unknown), "manifest_blob_unknown");
   EXPECT_EQ(errc_name(Errc::corrupt), "corrupt");
+  EXPECT_EQ(errc_name(Errc::no_registry), "no_registry");
 }
 
 }  // namespace

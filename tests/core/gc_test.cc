@@ -209,42 +209,6 @@ TEST_F(GcTest, PurgesAbandonedUploadsOnly) {
   EXPECT_OK(m_registry->upload_status("app", fresh->id));
 }
 
-// Forwards to a real storage and calls a hook once, right after the first rename into trash.
-class HookStorage final : public Storage {
- public:
-  HookStorage(std::shared_ptr<Storage> inner, std::function<void()> hook)
-      : m_inner(std::move(inner)), m_hook(std::move(hook)) {}
-  Result<std::string> read(const std::string& p, size_t max) override { return m_inner->read(p, max); }
-  Result<std::unique_ptr<ReadFile>> open_read(const std::string& p) override { return m_inner->open_read(p); }
-  Result<std::unique_ptr<WriteFile>> create(const std::string& p) override { return m_inner->create(p); }
-  Result<std::unique_ptr<AppendFile>> open_append(const std::string& p, bool c) override {
-    return m_inner->open_append(p, c);
-  }
-  Status rename(const std::string& from, const std::string& to) override {
-    auto moved = m_inner->rename(from, to);
-    if (to.find("_trash") != std::string::npos && m_hook) {
-      std::exchange(m_hook, nullptr)();
-    }
-    return moved;
-  }
-  Status list(const std::string& d, const std::function<Status(const DirEntry&)>& v) override {
-    return m_inner->list(d, v);
-  }
-  Status list_temps(const std::string& d, const std::function<Status(const DirEntry&, const FileInfo&)>& v) override {
-    return m_inner->list_temps(d, v);
-  }
-  Status remove(const std::string& p) override { return m_inner->remove(p); }
-  Status remove_all(const std::string& p) override { return m_inner->remove_all(p); }
-  Result<FileInfo> stat(const std::string& p) override { return m_inner->stat(p); }
-  Status touch(const std::string& p) override { return m_inner->touch(p); }
-  Result<std::unique_ptr<Lock>> lock(const std::string& p, bool w) override { return m_inner->lock(p, w); }
-  Result<Clock::time_point> now(const std::string& p) override { return m_inner->now(p); }
-
- private:
-  std::shared_ptr<Storage> m_inner;
-  std::function<void()> m_hook;
-};
-
 // A writer that refreshed a link before checking the data exists (as every regd writer does) and
 // did so while the sweep ran must find the blob in place afterwards.
 TEST_F(GcTest, RestoresABlobAWriterRefreshedDuringTheSweep) {
@@ -254,8 +218,8 @@ TEST_F(GcTest, RestoresABlobAWriterRefreshedDuringTheSweep) {
   ASSERT_OK(doomed);
   age_everything(2h);
   std::string link = std::string(k_v2) + "/repositories/other/_layers/sha256/" + orphan->hex() + "/link";
-  auto hooked =
-      std::make_shared<HookStorage>(m_storage, [&] { ASSERT_OK(m_storage->write_file(link, orphan->str())); });
+  auto hooked = std::make_shared<RenameHookStorage>(m_storage, "_trash", RenameHookStorage::When::after,
+                                                    [&] { ASSERT_OK(m_storage->write_file(link, orphan->str())); });
   GcOptions options;
   options.grace = m_grace;
   auto report = collect_garbage(hooked, options);

@@ -13,9 +13,12 @@ namespace fs = std::filesystem;
 
 class Listing : public RegistryTest {
  protected:
-  // A repository, as the catalog sees one: a directory holding _manifests.
-  void make_repo(const std::string& name) { fs::create_directories(repo_path(name) / "_manifests"); }
+  // A repository, as the catalog sees one: a directory whose _manifests holds a revision link.
+  void make_repo(const std::string& name) {
+    write_disk(repo_path(name) / "_manifests/revisions/sha256" / digest_of(name).hex() / "link", digest_of(name).str());
+  }
   void make_tag(const std::string& tag) {
+    make_repo("r");
     write_disk(repo_path("r") / "_manifests/tags" / tag / "current/link", digest_of(tag).str());
   }
 
@@ -88,10 +91,33 @@ TEST_F(Listing, TagPagesHonourNAndLast) {
 TEST_F(Listing, TagsOfAnUnknownRepository) {
   EXPECT_ERRC(m_registry->list_tags("nowhere", 10, ""), Errc::name_unknown);
   EXPECT_ERRC(m_registry->list_tags("Bad", 10, ""), Errc::name_invalid);
-  ASSERT_OK(push_blob(*m_registry, "untagged", "x"));
+  // Blobs alone (a push in progress) make no repository, as in registry:2.
+  ASSERT_OK(push_blob(*m_registry, "blobs-only", "x"));
+  EXPECT_ERRC(m_registry->list_tags("blobs-only", 10, ""), Errc::name_unknown);
+  auto untagged =
+      push_image(*m_registry, "untagged", digest_of(image_manifest(ImageSpec("{}"))).str(), ImageSpec("{}"));
+  ASSERT_OK(untagged);
   auto empty = m_registry->list_tags("untagged", 10, "");
   ASSERT_OK(empty);
   EXPECT_TRUE(empty->items.empty());
+}
+
+TEST_F(Listing, ARepositoryWhoseTagsAreGoneListsNoTagsAndOneEmptiedLeavesTheCatalog) {
+  auto digest = push_image(*m_registry, "team/app", "v1", ImageSpec(R"({"a":1})", {"layer"}));
+  ASSERT_OK(digest);
+  ASSERT_OK(m_registry->delete_tag("team/app", "v1"));
+  auto no_tags = m_registry->list_tags("team/app", 10, "");
+  ASSERT_OK(no_tags);
+  EXPECT_TRUE(no_tags->items.empty());
+  auto listed = m_registry->list_repositories(10, "");
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->items, (std::vector<std::string>{"team/app"}));
+
+  ASSERT_OK(m_registry->delete_manifest("team/app", *digest));
+  EXPECT_ERRC(m_registry->list_tags("team/app", 10, ""), Errc::name_unknown);
+  listed = m_registry->list_repositories(10, "");
+  ASSERT_OK(listed);
+  EXPECT_TRUE(listed->items.empty());
 }
 
 TEST_F(Listing, CatalogIsInExactLexicalOrder) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
@@ -149,7 +150,11 @@ TEST(Manifest, ParsesAnOciImageManifest) {
   EXPECT_EQ(parsed->layers[1].annotations.at("org.example.layer"), "two");
   EXPECT_TRUE(parsed->manifests.empty());
   EXPECT_FALSE(parsed->subject);
-  EXPECT_EQ(parsed->artifact_type, "application/vnd.oci.image.config.v1+json");
+  // An image is no artifact (image-spec, "Guidelines for Artifact Usage"); the referrers API
+  // still reports its config media type.
+  EXPECT_EQ(parsed->artifact_type, "");
+  EXPECT_EQ(artifact_type_of(*parsed), "");
+  EXPECT_EQ(referrer_artifact_type(*parsed), "application/vnd.oci.image.config.v1+json");
   EXPECT_EQ(parsed->annotations.at("com.example.key1"), "value1");
 }
 
@@ -175,7 +180,8 @@ TEST(Manifest, ParsesDockerSchema2AndForeignLayers) {
   ASSERT_EQ(parsed->layers.size(), 2u);
   EXPECT_FALSE(is_foreign_layer(parsed->layers[0]));
   EXPECT_TRUE(is_foreign_layer(parsed->layers[1]));
-  EXPECT_EQ(parsed->artifact_type, "application/vnd.docker.container.image.v1+json");
+  EXPECT_EQ(artifact_type_of(*parsed), "");
+  EXPECT_EQ(referrer_artifact_type(*parsed), "application/vnd.docker.container.image.v1+json");
 }
 
 TEST(Manifest, ParsesADockerManifestList) {
@@ -195,7 +201,19 @@ TEST(Manifest, ParsesAnArtifactWithSubject) {
   EXPECT_EQ(parsed->subject->digest.str(), k_subject);
   EXPECT_EQ(parsed->subject->size, 1234u);
   EXPECT_EQ(parsed->artifact_type, "application/vnd.example.signature");
+  EXPECT_EQ(artifact_type_of(*parsed), "application/vnd.example.signature");
   EXPECT_EQ(parsed->config->media_type, media_type::oci_empty);
+}
+
+TEST(Manifest, AnArtifactWithoutArtifactTypeIsTypedByItsConfig) {
+  auto doc = nlohmann::json::parse(artifact_with_subject());
+  doc.erase("artifactType");
+  doc["config"]["mediaType"] = "application/vnd.example.helm.config.v1+json";
+  auto parsed = parse_manifest("", doc.dump());
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->artifact_type, "");
+  EXPECT_EQ(artifact_type_of(*parsed), "application/vnd.example.helm.config.v1+json");
+  EXPECT_EQ(referrer_artifact_type(*parsed), "application/vnd.example.helm.config.v1+json");
 }
 
 TEST(Manifest, NonDistributableLayersAreForeign) {

@@ -135,6 +135,50 @@ inline Result<Digest> push_image(Registry& registry, std::string_view repo, std:
   return put->digest;
 }
 
+// Forwards to a real storage and runs `hook` once, around the first rename whose target contains
+// `match`: before it (a writer that lands just before the rename) or after it.
+class RenameHookStorage final : public Storage {
+ public:
+  enum class When { before, after };
+  RenameHookStorage(std::shared_ptr<Storage> inner, std::string match, When when, std::function<void()> hook)
+      : m_inner(std::move(inner)), m_match(std::move(match)), m_when(when), m_hook(std::move(hook)) {}
+  Result<std::string> read(const std::string& p, size_t max) override { return m_inner->read(p, max); }
+  Result<std::unique_ptr<ReadFile>> open_read(const std::string& p) override { return m_inner->open_read(p); }
+  Result<std::unique_ptr<WriteFile>> create(const std::string& p) override { return m_inner->create(p); }
+  Result<std::unique_ptr<AppendFile>> open_append(const std::string& p, bool c) override {
+    return m_inner->open_append(p, c);
+  }
+  Status rename(const std::string& from, const std::string& to) override {
+    bool hooked = m_hook && to.find(m_match) != std::string::npos;
+    if (hooked && m_when == When::before) {
+      std::exchange(m_hook, nullptr)();
+    }
+    auto moved = m_inner->rename(from, to);
+    if (hooked && m_hook) {
+      std::exchange(m_hook, nullptr)();
+    }
+    return moved;
+  }
+  Status list(const std::string& d, const std::function<Status(const DirEntry&)>& v) override {
+    return m_inner->list(d, v);
+  }
+  Status list_temps(const std::string& d, const std::function<Status(const DirEntry&, const FileInfo&)>& v) override {
+    return m_inner->list_temps(d, v);
+  }
+  Status remove(const std::string& p) override { return m_inner->remove(p); }
+  Status remove_all(const std::string& p) override { return m_inner->remove_all(p); }
+  Result<FileInfo> stat(const std::string& p) override { return m_inner->stat(p); }
+  Status touch(const std::string& p) override { return m_inner->touch(p); }
+  Result<std::unique_ptr<Lock>> lock(const std::string& p, bool w) override { return m_inner->lock(p, w); }
+  Result<Clock::time_point> now(const std::string& p) override { return m_inner->now(p); }
+
+ private:
+  std::shared_ptr<Storage> m_inner;
+  std::string m_match;
+  When m_when;
+  std::function<void()> m_hook;
+};
+
 // A registry over a fresh temp root.
 class RegistryTest : public ::testing::Test {
  protected:

@@ -52,6 +52,27 @@ TEST_F(Listing, TagsOfAnUnknownRepositoryIsNameUnknown) {
   EXPECT_EQ(error_code(r->body), "NAME_UNKNOWN");
 }
 
+// As docs/http-api.md says and registry:2 does: a repository whose tags are all deleted lists
+// none (200); one that holds no manifest any more is unknown (404) and leaves the catalog.
+TEST_F(Listing, ARepositoryWithoutTagsListsNoneAndAnEmptiedOneIsGoneFromTheCatalog) {
+  auto c = client();
+  push_image(c, "keep/app", "v1");
+  std::string manifest = push_image(c, "gone/app", "v1", 2);
+  ASSERT_EQ(c.Delete("/v2/gone/app/manifests/v1")->status, 202);
+  auto untagged = c.Get("/v2/gone/app/tags/list");
+  ASSERT_TRUE(untagged);
+  EXPECT_EQ(untagged->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(untagged->body), nlohmann::json::parse(R"({"name":"gone/app","tags":[]})"));
+  EXPECT_EQ(json_list(c.Get("/v2/_catalog")->body, "repositories"), (std::vector<std::string>{"gone/app", "keep/app"}));
+
+  ASSERT_EQ(c.Delete(("/v2/gone/app/manifests/" + sha256_of(manifest)).c_str())->status, 202);
+  auto gone = c.Get("/v2/gone/app/tags/list");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(error_code(gone->body), "NAME_UNKNOWN");
+  EXPECT_EQ(json_list(c.Get("/v2/_catalog")->body, "repositories"), (std::vector<std::string>{"keep/app"}));
+}
+
 TEST_F(Listing, BadPageSizeIs400) {
   auto c = client();
   push_image(c, "n", "v1");

@@ -161,5 +161,37 @@ TEST(Config, ImmutableTagPatternsAreSplitAndChecked) {
   EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
 }
 
+TEST_F(ConfigSources, PruneOptionsComeFromTheFileAndTheEnvironment) {
+  auto path = file(
+      "prune-interval = \"1d\"\nprune-match = \"pr-*\"\nprune-keep = 10\n"
+      "prune-untagged-older-than = \"3d\"\n");
+  ::setenv("REGD_PRUNE_KEEP_WITHIN", "14d", 1);
+  ASSERT_OK(load({"--config", path}));
+  ::unsetenv("REGD_PRUNE_KEEP_WITHIN");
+  EXPECT_EQ(m_config.prune_interval, "1d");
+  EXPECT_EQ(m_config.prune_match, "pr-*");
+  EXPECT_EQ(m_config.prune_keep, 10u);
+  EXPECT_EQ(m_config.prune_keep_within, "14d");
+  EXPECT_EQ(m_config.prune_untagged_older_than, "3d");
+  EXPECT_OK(validate_config(m_config));
+}
+
+TEST(Config, PruneNeedsARuleAndAnUntaggedWindowLongerThanTheLinkRefresh) {
+  Config c;
+  c.prune_interval = "1d";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+  c.prune_keep = 5;
+  EXPECT_OK(validate_config(c));
+  c.prune_untagged_older_than = "5m";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+  c.prune_untagged_older_than = "1h";
+  EXPECT_OK(validate_config(c));
+  c.prune_match = "pr/*";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+  c = Config{};
+  c.prune_keep_within = "soon";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+}
+
 }  // namespace
 }  // namespace regd::daemon

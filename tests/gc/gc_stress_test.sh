@@ -49,7 +49,9 @@ client() {
 clients=()
 for c in $(seq 1 $CLIENTS); do client "$c" & clients+=($!); done
 
-# GC in a loop while the clients run (bounded: at most 300 rounds).
+# GC in a loop while the clients run (bounded: at most 300 rounds). It may start before the
+# first push lands: regctl refuses a root without a registry tree (exit 7), so create it first.
+"$REGCTL" --root "$root" --init ls >/dev/null || fail "regctl --init ls"
 gc_runs=0 gc_removed=0
 for _ in $(seq 1 300); do
   alive=0

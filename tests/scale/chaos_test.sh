@@ -118,6 +118,11 @@ wait_status "http://$LB/v2/" 200
 
 GC_FLAGS=()
 if "$REGCTL" gc --help 2>&1 | grep -q -- '--link-refresh'; then GC_FLAGS+=(--link-refresh 1s); fi
+# The GC loop may start before the first push: regctl refuses a root without a registry tree
+# (exit 7; an unmounted share looks just like it), so the tree is created first, as an operator would.
+if "$REGCTL" --help 2>&1 | grep -q -- '--init'; then
+  "$REGCTL" --root "$CTL_ROOT" --init ls >/dev/null || fail "regctl --init on $CTL_ROOT"
+fi
 
 # ---- chaos: the killer, the GC loop, the clients ------------------------------------------------
 # busy_instance: a random instance among those HAProxy shows with requests in flight (polled for

@@ -72,6 +72,11 @@ if ! grep -qE '^ +gc ' <<<"$("$REGCTL" --help 2>&1)"; then
 fi
 gc_args=()
 for a in "${GC_ARGS[@]}"; do gc_args+=("${a/#$MOUNT/$SCALE_TMP/root-k8s}"); done
+# Nothing was pushed to this instance, and regctl refuses a root without a registry tree (exit 7:
+# an unmounted volume looks the same): create the tree first, as the first push would.
+if "$REGCTL" --help 2>&1 | grep -q -- '--init'; then
+  "$REGCTL" --root "$SCALE_TMP/root-k8s" --init ls >/dev/null || fail "regctl --init on root-k8s"
+fi
 timeout 120 "$REGCTL" "${gc_args[@]}" >"$SCALE_TMP/gc.out" 2>&1 || {
   cat "$SCALE_TMP/gc.out" >&2
   fail "regctl ${gc_args[*]}"

@@ -32,6 +32,7 @@ enum class Errc {
   no_space,               // storage is full (ENOSPC, EDQUOT)
   io_error,               // any other storage failure
   corrupt,                // stored data fails its own checks (bad link, digest mismatch on disk)
+  no_registry,            // storage: the root holds no registry tree (empty dir, unmounted share, wrong path)
 };
 
 // Stable snake_case name of a code, e.g. "digest_invalid".

@@ -58,6 +58,10 @@ class Inspector {
   // inspection; registry:2 ignores the directory) and returns its new storage path. The blob then
   // reads as missing, so the next push of it stores it afresh. Errors: not_found, io_error.
   [[nodiscard]] virtual Result<std::string> quarantine_blob(const Digest& digest) = 0;
+  // Every repository directory (one holding _manifests, _layers or _uploads), sorted, including
+  // those the catalog does not list because they hold no manifest (a push in progress, one
+  // emptied by deletes): their links and uploads still need checking. Errors: io_error.
+  [[nodiscard]] virtual Result<std::vector<std::string>> list_repository_dirs() = 0;
   // Every link file of a repository: layer links, manifest revision links, and each tag's current
   // and index links. Directories without a link file are not links and are skipped.
   // Errors: name_invalid, name_unknown (no such repository), io_error.

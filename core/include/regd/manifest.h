@@ -21,7 +21,7 @@ struct ParsedManifest {
   std::vector<Descriptor> layers;     // images only
   std::vector<Descriptor> manifests;  // indexes only
   std::optional<Descriptor> subject;
-  std::string artifact_type;  // artifactType, else (images) config media type
+  std::string artifact_type;  // the artifactType field; empty when absent
   std::map<std::string, std::string> annotations;
 };
 
@@ -32,6 +32,16 @@ bool is_manifest_media_type(std::string_view media_type);
 // mediaType field when both are present. Errors: manifest_invalid (with the reason),
 // unsupported (unknown media type), digest_invalid (a descriptor's digest is malformed).
 [[nodiscard]] Result<ParsedManifest> parse_manifest(std::string_view content_type, std::string_view content);
+
+// The artifact type of a manifest by the image-spec's "Guidelines for Artifact Usage": its
+// artifactType; else, for an artifact packaged the older way (a config of its own media type),
+// that media type. Empty for an image: an image config media type (OCI or Docker) is no artifact
+// type. Empty for an index without artifactType.
+std::string artifact_type_of(const ParsedManifest& parsed);
+
+// What the referrers API reports as a manifest's artifactType (distribution-spec): its
+// artifactType, else its config's media type, whatever that is.
+std::string referrer_artifact_type(const ParsedManifest& parsed);
 
 // True for layers that need not be present in the registry (foreign / non-distributable).
 bool is_foreign_layer(const Descriptor& layer);

@@ -46,6 +46,11 @@ struct RegistryOptions {
 // True when `tag` matches one of `patterns` (RegistryOptions::immutable_tags syntax).
 bool tag_matches_any(std::string_view tag, const std::vector<std::string>& patterns);
 
+// Tag patterns as users write them: comma-separated, blanks trimmed, empty ones dropped ("v*,
+// release-*"). Errors: invalid_argument naming a pattern with other than tag characters, '*'
+// and '?', or longer than 128 characters.
+[[nodiscard]] Result<std::vector<std::string>> parse_tag_patterns(std::string_view text);
+
 struct BlobInfo {
   Digest digest;
   uint64_t size = 0;
@@ -75,6 +80,12 @@ struct UploadStatus {
   std::string id;  // a UUID
   uint64_t size = 0;
   Clock::time_point started_at;
+};
+
+// What Registry::delete_repository removed.
+struct RepositoryRemoval {
+  uint64_t tags = 0;
+  uint64_t manifests = 0;
 };
 
 // One page of a sorted listing.
@@ -176,8 +187,19 @@ class Registry {
   // immutable.
   [[nodiscard]] virtual Status set_tag(std::string_view repo, std::string_view tag, const Digest& digest) = 0;
 
+  // Deletes a whole repository the way single deletes do, safe while other processes serve it:
+  // every tag (current link first), every manifest revision link, the referrers index and the
+  // layer links; blob data stays for GC. Upload sessions in progress are left to finish or to
+  // expire (GC's upload TTL), and repositories nested below `repo` are untouched. The repository
+  // then leaves the catalog. Nothing is removed when an immutable tag (RegistryOptions::
+  // immutable_tags) exists. A push racing the delete may fail (its blobs were unlinked) or
+  // re-create the repository; it never corrupts one. Errors: name_unknown, immutable, io_error.
+  [[nodiscard]] virtual Result<RepositoryRemoval> delete_repository(std::string_view repo) = 0;
+
   // ---- listings: memory bounded by n, not by the number of entries ----
-  // Errors: name_unknown.
+  // A repository exists for listings while it holds a manifest: one without (never pushed to, or
+  // emptied by deletes) is not in the catalog and its tag list is name_unknown; one whose tags
+  // were all deleted lists no tags. Errors: name_unknown.
   [[nodiscard]] virtual Result<Page> list_tags(std::string_view repo, size_t n, std::string_view last) = 0;
   [[nodiscard]] virtual Result<Page> list_repositories(size_t n, std::string_view last) = 0;
   // Manifest digests stored in the repository (revision links), unordered.

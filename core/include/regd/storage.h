@@ -135,6 +135,14 @@ enum class StorageAccess { read, write };
 // Errors: denied, no_space, io_error (the storage's code).
 [[nodiscard]] Status probe_storage(Storage& storage, StorageAccess access);
 
+// Checks that the storage root holds a registry tree (docker/registry/v2). A root without one is
+// an empty directory, a network share that is not mounted, or the wrong path: a tool that reads or
+// cleans up must not take it for an empty registry. With `create`, a missing tree is made (an
+// empty registry) by writing and removing a probe file in it. Messages name only
+// storage-relative paths. Errors: no_registry (missing, or not a directory, without create;
+// not a directory with it), denied, no_space, io_error.
+[[nodiscard]] Status require_registry_tree(Storage& storage, bool create);
+
 // The POSIX backend over a local or network filesystem mounted at `root` (created if missing).
 // Errors: io_error when root cannot be created or is not a directory.
 [[nodiscard]] Result<std::unique_ptr<Storage>> make_posix_storage(const std::filesystem::path& root);
