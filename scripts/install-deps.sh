@@ -18,7 +18,7 @@ test_pkgs=(
   apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
 )
 
-bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3)
+bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl)
 
 # --build-only: just what building needs; --bench: what bench/compare.sh needs; default: all
 # that building and every test need.
