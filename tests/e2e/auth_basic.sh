@@ -10,9 +10,7 @@ source "$(dirname "$0")/../scale/lib.sh"
 source "$(dirname "$0")/../scale/auth_lib.sh"
 need_cmds skopeo htpasswd curl jq python3
 
-# No credentials from the environment: every tool reads only the files this test writes.
-export HOME=$SCALE_TMP/home XDG_RUNTIME_DIR=$SCALE_TMP/xdg REGISTRY_AUTH_FILE=$SCALE_TMP/none.json
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+isolate_credentials
 
 ROOT=$SCALE_TMP/root
 make_htpasswd "$SCALE_TMP/htpasswd" alice:alice-secret bob:bob-secret

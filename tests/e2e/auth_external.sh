@@ -13,8 +13,7 @@ need_cmds skopeo openssl curl jq python3
 PY=$(jwt_python) || skip "no python3 with PyJWT and cryptography (python3-jwt, python3-cryptography)"
 ISSUER=$(dirname "$0")/token_issuer.py
 
-export HOME=$SCALE_TMP/home XDG_RUNTIME_DIR=$SCALE_TMP/xdg REGISTRY_AUTH_FILE=$SCALE_TMP/none.json
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+isolate_credentials
 
 step "the external issuer: an RSA and an EC key, both trusted by regd"
 make_key "$SCALE_TMP/rs.pem" rsa

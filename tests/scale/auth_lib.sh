@@ -4,6 +4,16 @@
 # tree's contents.
 # shellcheck shell=bash
 
+# isolate_credentials: skopeo and podman read credentials only from files this test writes (not
+# from ~/.docker, $XDG_RUNTIME_DIR/containers or a REGISTRY_AUTH_FILE of the caller). The empty
+# default auth file must exist: podman refuses a REGISTRY_AUTH_FILE that does not.
+isolate_credentials() {
+  export HOME=$SCALE_TMP/home XDG_RUNTIME_DIR=$SCALE_TMP/xdg REGISTRY_AUTH_FILE=$SCALE_TMP/no-credentials.json
+  mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+  chmod 700 "$XDG_RUNTIME_DIR"
+  echo '{"auths": {}}' >"$REGISTRY_AUTH_FILE"
+}
+
 # make_htpasswd FILE USER:PASSWORD...: a fresh htpasswd file with bcrypt hashes.
 make_htpasswd() {
   local file=$1 pair create=-c

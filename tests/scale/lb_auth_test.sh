@@ -14,8 +14,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/auth_lib.sh"
 need_cmds nginx haproxy skopeo htpasswd openssl curl jq python3
 
-export HOME=$SCALE_TMP/home XDG_RUNTIME_DIR=$SCALE_TMP/xdg REGISTRY_AUTH_FILE=$SCALE_TMP/none.json
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+isolate_credentials
 
 ROOT=$SCALE_TMP/root
 make_htpasswd "$SCALE_TMP/htpasswd" alice:alice-secret bob:bob-secret
