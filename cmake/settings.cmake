@@ -11,10 +11,11 @@ endif()
 # GCC 12 reports false positives deep inside libstdc++ and Boost once inlined: -Wrestrict in
 # string concatenation at -O2/-O3 (GCC bugs 105329, 105651) and -Wmaybe-uninitialized in
 # std::regex and boost::optional at -O1 with sanitizers, -Warray-bounds/-Wstringop-overflow/-Wstringop-overread in
-# std::string copies at -O2 (GCC bug 105545). Newer compilers keep all of them.
+# std::string copies at -O2 (GCC bug 105545), -Wmismatched-new-delete on Asio's coroutine frames
+# (the sized operator delete of a promise type, GCC bug 109224). Newer compilers keep all of them.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(regd_settings INTERFACE -Wno-restrict -Wno-maybe-uninitialized -Wno-array-bounds
-    -Wno-stringop-overflow -Wno-stringop-overread)
+    -Wno-stringop-overflow -Wno-stringop-overread -Wno-mismatched-new-delete)
 endif()
 target_compile_definitions(regd_settings INTERFACE OPENSSL_SUPPRESS_DEPRECATED)
 if(REGD_SANITIZE)

@@ -139,6 +139,7 @@ void add_config_options(CLI::App& app, Config& c) {
       ->envname("REGD_DRAIN_TIMEOUT")
       ->capture_default_str();
   add_gc_options(app, c);
+  add_auth_options(app, c.auth);
 }
 
 Status validate_config(const Config& c) {
@@ -156,6 +157,9 @@ Status validate_config(const Config& c) {
   }
   if (auto patterns = validate_patterns(c.immutable_tags); !patterns) {
     return patterns;
+  }
+  if (auto auth = validate_auth_config(c.auth); !auth) {
+    return auth;
   }
   return validate_gc(c);
 }

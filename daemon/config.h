@@ -17,6 +17,25 @@ class App;
 
 namespace regd::daemon {
 
+// Authentication and authorization (config_auth.cc, docs/security.md). Auth is on as soon as
+// any of htpasswd, auth_rules, token_key, token_trust is set.
+struct AuthConfig {
+  std::string htpasswd;            // bcrypt htpasswd file
+  std::string auth_rules;          // access rules file
+  std::string token_key;           // PEM private key signing regd's own tokens
+  std::string token_trust;         // PEM public keys or certificates of external issuers
+  std::string token_trust_issuer;  // the iss external tokens carry
+  std::string token_issuer = "regd";
+  std::string token_service = "regd";
+  std::string token_realm;  // empty: <scheme>://<Host>/v2/token (with token_key)
+  std::string token_ttl = "5m";
+  std::string auth_cache_ttl = "1m";
+
+  bool enabled() const {
+    return !htpasswd.empty() || !auth_rules.empty() || !token_key.empty() || !token_trust.empty();
+  }
+};
+
 struct Config {
   std::string root = "./data";
   std::string listen = "127.0.0.1:5000";
@@ -40,6 +59,7 @@ struct Config {
   std::string link_refresh = "10m";  // writers re-touch links they rely on when older than this
   std::string immutable_tags;        // comma-separated tag patterns ("v*,release-*"); empty: none
   std::string config_file;           // --config / REGD_CONFIG
+  AuthConfig auth;
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
@@ -57,6 +77,11 @@ std::vector<std::string> unknown_environment(const CLI::App& app, const char* co
 
 // The patterns of Config::immutable_tags, split at commas, blanks trimmed, empty ones dropped.
 std::vector<std::string> split_patterns(std::string_view text);
+
+// config_auth.cc: binds the AuthConfig fields, and checks them (durations; --token-trust needs
+// --token-trust-issuer, and --token-realm unless --token-key is given). Errors: invalid_argument.
+void add_auth_options(CLI::App& app, AuthConfig& auth);
+[[nodiscard]] Status validate_auth_config(const AuthConfig& auth);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

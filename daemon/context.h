@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "config.h"
@@ -13,6 +14,8 @@
 
 namespace regd::daemon {
 
+class Auth;
+
 struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
   std::atomic<bool> closing{false};   // no longer accepting: finish in-flight requests, then close
@@ -21,6 +24,8 @@ struct ServerState {
   // what it owns (credentials, rules, keys, certificates) and keeps the old state, logging
   // why, when the new one is unusable. Registered before Server::run; never changed after.
   std::vector<std::function<void()>> reloaders;
+  // Authentication and authorization (auth.h); null when auth is off. Set before Server::run.
+  std::shared_ptr<Auth> auth;
 };
 
 struct Context {

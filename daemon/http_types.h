@@ -24,6 +24,17 @@ struct Header {
   std::string value;
 };
 
+// What the caller of one request may see beyond the route's own check; set by the
+// authentication step of dispatch() (auth.h). Thread-safe.
+class Permissions {
+ public:
+  virtual ~Permissions() = default;
+  // This request's credentials allow pulling from `repository` (a mount's source).
+  virtual bool may_pull(std::string_view repository) const = 0;
+  // The catalog may name `repository` to this caller (the rules allow it a pull there).
+  virtual bool may_list(std::string_view repository) const = 0;
+};
+
 struct Request {
   Method method = Method::other;
   std::string method_name;  // as sent, for logs
@@ -36,13 +47,19 @@ struct Request {
   std::string request_id;
   std::string remote_address;  // the peer's IP address (no port), as the socket reports it
   bool secure = false;         // arrived over TLS on regd's own listener
+  // The subject CN of a verified TLS client certificate (--tls-client-ca); empty without one.
+  std::string tls_client_cn;
   // Set by the authentication step of dispatch(): the authenticated user, empty for anonymous
   // requests. Rate limits and the access log use it.
   std::string user;
+  // Set with `user` when auth is on; null when it is off (everything allowed).
+  std::shared_ptr<const Permissions> permissions;
 
   // Value of the first header called `name` (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;
   bool has_body() const { return chunked || content_length.value_or(0) > 0; }
+  bool may_pull(std::string_view repository) const { return !permissions || permissions->may_pull(repository); }
+  bool may_list(std::string_view repository) const { return !permissions || permissions->may_list(repository); }
 };
 
 struct Response {

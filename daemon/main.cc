@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth.h"
 #include "config.h"
 #include "exit_codes.h"
 #include "gc_task.h"
@@ -63,6 +64,14 @@ int serve(const Config& config) {
   auto registry = make_registry(*shared, options);
   auto gc = start_gc(config, *shared);
   ServerState state;
+  if (config.auth.enabled()) {
+    auto auth = Auth::create(config.auth);
+    if (!auth) {
+      return report_error("cannot load the auth files: " + auth.error().message, k_exit_error);
+    }
+    state.auth = *auth;
+    state.reloaders.push_back([auth = *auth] { auth->reload(); });
+  }
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
@@ -76,7 +85,8 @@ int serve(const Config& config) {
        {"port", server.port()},
        {"root", config.root},
        {"threads", threads},
-       {"read_only", config.read_only}});
+       {"read_only", config.read_only},
+       {"auth", config.auth.enabled()}});
   return server.run(threads);
 }
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "auth.h"
 #include "error_table.h"
 #include "routes.h"
 
@@ -82,15 +83,26 @@ Route match_route(std::string_view path) {
   if (path == "/v2/_catalog") {
     return {RouteKind::catalog, "", ""};
   }
+  if (path == "/v2/token") {
+    return {RouteKind::token, "", ""};
+  }
   if (!path.starts_with("/v2/")) {
     return {};
   }
   return repo_route(path.substr(4));
 }
 
+// The pipeline: match the route, authenticate and authorize (every route, the token endpoint
+// included, passes here), refuse writes on a read-only instance, run the handler.
 Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
-  if (ctx.config.read_only && is_write(request.method) && route.kind != RouteKind::not_found) {
+  if (ctx.state.auth) {
+    if (auto refused = ctx.state.auth->check(request, route)) {
+      return std::move(*refused);
+    }
+  }
+  if (route.kind != RouteKind::token && ctx.config.read_only && is_write(request.method) &&
+      route.kind != RouteKind::not_found) {
     return error_response(405, "UNSUPPORTED", "this registry instance is read-only");
   }
   switch (route.kind) {
@@ -115,6 +127,8 @@ Outcome dispatch(Context& ctx, Request& request) {
       return handle_tags_list(ctx, request, route);
     case RouteKind::referrers:
       return handle_referrers(ctx, request, route);
+    case RouteKind::token:
+      return handle_token(ctx, request, route);
   }
   return error_response(404, "NOT_FOUND", "no such endpoint");
 }

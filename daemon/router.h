@@ -23,6 +23,7 @@ enum class RouteKind {
   manifest,      // /v2/<name>/manifests/<reference>
   tags_list,     // /v2/<name>/tags/list
   referrers,     // /v2/<name>/referrers/<digest>
+  token,         // /v2/token (served with --token-key)
 };
 
 struct Route {

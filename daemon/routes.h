@@ -28,6 +28,9 @@ Outcome handle_catalog(Context& ctx, const Request& request, const Route& route)
 // routes_referrers.cc: GET /v2/<name>/referrers/<digest>.
 Outcome handle_referrers(Context& ctx, const Request& request, const Route& route);
 
+// routes_token.cc: GET /v2/token and POST /v2/token (grant_type=password), with --token-key.
+Outcome handle_token(Context& ctx, const Request& request, const Route& route);
+
 // Shared by the groups (router.cc).
 // 405 UNSUPPORTED with an Allow header.
 Response method_not_allowed(std::string_view allow);

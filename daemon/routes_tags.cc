@@ -55,6 +55,38 @@ Page trim_page(Page page, const Pagination& p) {
   return page;
 }
 
+// The repositories after `last` the caller may see (Request::may_list), n of them at most, read
+// from storage in pages and filtered as they come. One entry beyond n is looked for, so that
+// `more` (the Link header) is only set when another visible repository exists.
+Result<Page> visible_repositories(Context& ctx, const Request& request, const Pagination& p) {
+  constexpr size_t k_batch = 500;
+  size_t want = p.n ? *p.n : std::numeric_limits<size_t>::max();
+  Page out;
+  std::string last = p.last;
+  while (true) {
+    auto batch = ctx.registry.list_repositories(k_batch, last);
+    if (!batch) {
+      return std::unexpected(batch.error());
+    }
+    if (!batch->items.empty()) {
+      last = batch->items.back();
+    }
+    for (std::string& name : batch->items) {
+      if (!request.may_list(name)) {
+        continue;
+      }
+      if (out.items.size() == want) {
+        out.more = true;
+        return out;
+      }
+      out.items.push_back(std::move(name));
+    }
+    if (!batch->more || batch->items.empty()) {
+      return out;
+    }
+  }
+}
+
 }  // namespace
 
 Outcome handle_tags_list(Context& ctx, const Request& request, const Route& route) {
@@ -85,8 +117,9 @@ Outcome handle_catalog(Context& ctx, const Request& request, const Route&) {
   if (!pagination) {
     return error_response(pagination.error(), Area::base);
   }
-  auto page =
-      ctx.registry.list_repositories(pagination->n.value_or(std::numeric_limits<size_t>::max()), pagination->last);
+  auto page = request.permissions ? visible_repositories(ctx, request, *pagination)
+                                  : ctx.registry.list_repositories(
+                                        pagination->n.value_or(std::numeric_limits<size_t>::max()), pagination->last);
   if (!page) {
     return error_response(page.error(), Area::base);
   }

@@ -164,7 +164,9 @@ uint64_t upload_limit(const Context& ctx) {
   return ctx.config.max_upload_size == 0 ? std::numeric_limits<uint64_t>::max() : ctx.config.max_upload_size;
 }
 
-// Tries ?mount=<digest>[&from=<repo>]; nullopt means "fall back to a new upload" (spec).
+// Tries ?mount=<digest>[&from=<repo>]; nullopt means "fall back to a new upload" (spec). With
+// auth on, only from a repository the caller may pull: without `from`, or from one it may not
+// pull, knowing a digest would be enough to read another repository's blob.
 std::optional<Response> try_mount(Context& ctx, const Request& request, const std::string& name) {
   auto mount = query_value(request.query, "mount");
   if (!mount) {
@@ -178,6 +180,9 @@ std::optional<Response> try_mount(Context& ctx, const Request& request, const st
   if (from && !validate_repository(*from)) {
     return std::nullopt;
   }
+  if (request.permissions && (!from || !request.may_pull(*from))) {
+    return std::nullopt;
+  }
   auto info = ctx.registry.mount_blob(name, *digest, from ? std::optional<std::string_view>(*from) : std::nullopt);
   if (info) {
     return blob_created(name, *digest);
@@ -188,10 +193,29 @@ std::optional<Response> try_mount(Context& ctx, const Request& request, const st
   return std::nullopt;
 }
 
-Outcome single_post(Context& ctx, const std::string& name, const std::string& digest_text) {
+// With auth on, a single POST goes through a session: the content arrives and is checked before
+// anything is linked. (put_blob links a blob already stored before the body is read: knowing a
+// digest would be enough to read another repository's blob.)
+Outcome checked_single_post(Context& ctx, const std::string& name, const Digest& digest) {
+  auto upload = ctx.registry.start_upload(name, digest.algorithm());
+  if (!upload) {
+    return error_response(upload.error(), Area::upload);
+  }
+  auto writer = ctx.registry.append_upload(name, upload->id, 0);
+  if (!writer) {
+    return error_response(writer.error(), Area::upload);
+  }
+  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), name, upload->id, digest, std::nullopt),
+                 upload_limit(ctx));
+}
+
+Outcome single_post(Context& ctx, const Request& request, const std::string& name, const std::string& digest_text) {
   auto digest = Digest::parse(digest_text);
   if (!digest) {
     return error_response(digest.error(), Area::upload);
+  }
+  if (request.permissions) {
+    return checked_single_post(ctx, name, *digest);
   }
   auto writer = ctx.registry.put_blob(name, *digest);
   if (!writer) {
@@ -298,7 +322,7 @@ Outcome handle_upload_start(Context& ctx, const Request& request, const Route& r
     return std::move(*mounted);
   }
   if (auto digest = query_value(request.query, "digest")) {
-    return single_post(ctx, route.name, *digest);
+    return single_post(ctx, request, route.name, *digest);
   }
   auto algorithm = upload_algorithm(request);
   if (!algorithm) {

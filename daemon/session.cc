@@ -447,6 +447,7 @@ void Session::access_log(const Request& request, unsigned status, uint64_t bytes
     log(LogLevel::info, "request",
         {{"request_id", request.request_id},
          {"remote", m_remote},
+         {"user", request.user},
          {"method", request.method_name},
          {"path", request.target},
          {"status", status},

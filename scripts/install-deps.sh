@@ -6,12 +6,14 @@ set -euo pipefail
 build_pkgs=(
   cmake ninja-build g++ pkg-config
   libssl-dev nlohmann-json3-dev libcli11-dev libboost-dev libarchive-dev zlib1g-dev libcrypt-dev
+  libjwt-dev  # regd's tokens (docs/security.md)
   libsystemd-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   clang-format
 )
 test_pkgs=(
   curl jq skopeo umoci podman mandoc bash-completion zsh fish
+  apache2-utils  # htpasswd -B for the auth tests
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
