@@ -91,7 +91,7 @@ t=$(token "http://$RS/v2/token" alice:alice-secret repository:team/app:pull)
   fail "pull with the auth file"
 [[ $(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v2") | .digest' \
   "$pulled/index.json") == "$d2" ]] || fail "pulled v2 digest"
-[[ $("${SK[@]}" list-tags --tls-verify=false --authfile "$AUTH" "docker://$R/team/app" | jq -c .Tags) == '["v1","v2"]' ]] ||
+[[ $("${SK[@]}" list-tags --tls-verify=false --authfile "$AUTH" "docker://$RS/team/app" | jq -c .Tags) == '["v1","v2"]' ]] ||
   fail "list-tags"
 
 step "what a token may not do"
@@ -163,7 +163,7 @@ timeout 120 "${PM_b[@]}" pull -q --tls-verify=false --creds bob:bob-secret "$RS/
 [[ $("${PM_b[@]}" image inspect --format '{{.Digest}}' "$RS/team/podman:p1") == "$pushed" ]] || fail "re-pulled digest"
 timeout 120 "${PM_b[@]}" pull -q --tls-verify=false "$R/public/app:1" >/dev/null || fail "podman anonymous pull"
 [[ $("${PM_b[@]}" image inspect --format '{{.Digest}}' "$R/public/app:1") == "$d3" ]] || fail "anonymous podman digest"
-"${PM_b[@]}" tag "$R/team/podman:p1" "$R/team/bobs:p1"
+"${PM_b[@]}" tag "$RS/team/podman:p1" "$R/team/bobs:p1"
 expect_fail 'denied|unauthorized|forbidden' "$SCALE_TMP/ppush-bob.log" \
   "${PM_b[@]}" push --tls-verify=false --creds bob:bob-secret "$R/team/bobs:p1"
 repo_exists "$ROOT" team/bobs && fail "a denied podman push made team/bobs"
