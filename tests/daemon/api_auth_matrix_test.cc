@@ -19,6 +19,14 @@ struct Endpoint {
   std::function<Call(AuthMatrix&)> prepare;
 };
 
+// The test rules without anonymous access: an anonymous caller that may pull somewhere may list
+// the catalog (AuthApi tests that), so here every endpoint wants credentials.
+std::string matrix_rules() {
+  std::string rules = k_rules;
+  auto line = rules.find("anonymous");
+  return rules.erase(line, rules.find('\n', line) + 1 - line);
+}
+
 class AuthMatrix : public ::testing::TestWithParam<Endpoint> {
  public:
   void SetUp() override {
@@ -118,7 +126,7 @@ class AuthMatrix : public ::testing::TestWithParam<Endpoint> {
     EXPECT_EQ(r->status, GetParam().ok) << call.method << " " << call.path << ": " << r->body;
   }
 
-  AuthEnvironment env;
+  AuthEnvironment env{3, matrix_rules()};
   std::string manifest;
   std::string manifest_digest;
   std::string layer;
@@ -183,49 +191,53 @@ INSTANTIATE_TEST_SUITE_P(
         Endpoint{"catalog", "registry:catalog:*", false, 200, [](AuthMatrix&) { return get("/v2/_catalog"); }},
         Endpoint{"metrics", "", true, 200, [](AuthMatrix&) { return get("/metrics"); }},
         Endpoint{"blob_get", k_scope_pull, false, 200,
-                 [](AuthMatrix& t) { return get("/v2/team/app/blobs/" + t.layer); }},
+                 [](AuthMatrix& fixture) { return get("/v2/team/app/blobs/" + fixture.layer); }},
         Endpoint{"blob_head", k_scope_pull, false, 200,
-                 [](AuthMatrix& t) {
-                   return Call{"HEAD", "/v2/team/app/blobs/" + t.layer, "", "", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"HEAD", "/v2/team/app/blobs/" + fixture.layer, "", "", {}};
                  }},
         Endpoint{"blob_delete", k_scope_delete, false, 202,
-                 [](AuthMatrix& t) {
-                   return Call{"DELETE", "/v2/team/app/blobs/" + t.fresh_blob(), "", "", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"DELETE", "/v2/team/app/blobs/" + fixture.fresh_blob(), "", "", {}};
                  }},
         Endpoint{"upload_start", k_scope_push, false, 202,
                  [](AuthMatrix&) {
                    return Call{"POST", "/v2/team/app/blobs/uploads/", "", "text/plain", {}};
                  }},
         Endpoint{"upload_single_post", k_scope_push, false, 201,
-                 [](AuthMatrix& t) {
-                   auto body = "single " + std::to_string(++t.counter);
+                 [](AuthMatrix& fixture) {
+                   auto body = "single " + std::to_string(++fixture.counter);
                    return Call{"POST",
                                "/v2/team/app/blobs/uploads/?digest=" + sha256_of(body),
                                body,
                                "application/octet-stream",
                                {}};
                  }},
-        Endpoint{"upload_status", k_scope_push, false, 204, [](AuthMatrix& t) { return get(t.fresh_upload()); }},
+        Endpoint{"upload_status", k_scope_push, false, 204,
+                 [](AuthMatrix& fixture) { return get(fixture.fresh_upload()); }},
         Endpoint{"upload_patch", k_scope_push, false, 202,
-                 [](AuthMatrix& t) {
-                   return Call{"PATCH", t.fresh_upload(), "abc", "application/octet-stream", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"PATCH", fixture.fresh_upload(), "abc", "application/octet-stream", {}};
                  }},
         Endpoint{
             "upload_put", k_scope_push, false, 201,
-            [](AuthMatrix& t) {
-              auto body = "put " + std::to_string(++t.counter);
-              return Call{"PUT", t.fresh_upload() + "?digest=" + sha256_of(body), body, "application/octet-stream", {}};
+            [](AuthMatrix& fixture) {
+              auto body = "put " + std::to_string(++fixture.counter);
+              return Call{
+                  "PUT", fixture.fresh_upload() + "?digest=" + sha256_of(body), body, "application/octet-stream", {}};
             }},
         Endpoint{"upload_delete", k_scope_push, false, 204,
-                 [](AuthMatrix& t) {
-                   return Call{"DELETE", t.fresh_upload(), "", "", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"DELETE", fixture.fresh_upload(), "", "", {}};
                  }},
-        Endpoint{
-            "mount", "repository:team/other:pull,push", false, 201,
-            [](AuthMatrix& t) {
-              return Call{
-                  "POST", "/v2/team/other/blobs/uploads/?mount=" + t.layer + "&from=team/app", "", "text/plain", {}};
-            }},
+        Endpoint{"mount", "repository:team/other:pull,push", false, 201,
+                 [](AuthMatrix& fixture) {
+                   return Call{"POST",
+                               "/v2/team/other/blobs/uploads/?mount=" + fixture.layer + "&from=team/app",
+                               "",
+                               "text/plain",
+                               {}};
+                 }},
         Endpoint{"manifest_get", k_scope_pull, false, 200,
                  [](AuthMatrix&) { return get("/v2/team/app/manifests/v1"); }},
         Endpoint{"manifest_head", k_scope_pull, false, 200,
@@ -233,25 +245,25 @@ INSTANTIATE_TEST_SUITE_P(
                    return Call{"HEAD", "/v2/team/app/manifests/v1", "", "", {}};
                  }},
         Endpoint{"manifest_put", k_scope_push, false, 201,
-                 [](AuthMatrix& t) {
+                 [](AuthMatrix& fixture) {
                    return Call{"PUT",
-                               "/v2/team/app/manifests/p" + std::to_string(++t.counter),
-                               t.manifest,
+                               "/v2/team/app/manifests/p" + std::to_string(++fixture.counter),
+                               fixture.manifest,
                                "application/vnd.oci.image.manifest.v1+json",
                                {}};
                  }},
         Endpoint{"manifest_delete_tag", k_scope_delete, false, 202,
-                 [](AuthMatrix& t) {
-                   return Call{"DELETE", "/v2/team/app/manifests/" + t.fresh_tag(), "", "", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"DELETE", "/v2/team/app/manifests/" + fixture.fresh_tag(), "", "", {}};
                  }},
         Endpoint{"manifest_delete_digest", k_scope_delete, false, 202,
-                 [](AuthMatrix& t) {
-                   return Call{"DELETE", "/v2/team/app/manifests/" + t.fresh_manifest_digest(), "", "", {}};
+                 [](AuthMatrix& fixture) {
+                   return Call{"DELETE", "/v2/team/app/manifests/" + fixture.fresh_manifest_digest(), "", "", {}};
                  }},
         Endpoint{"tags_list", k_scope_pull, false, 200, [](AuthMatrix&) { return get("/v2/team/app/tags/list"); }},
         Endpoint{"referrers", k_scope_pull, false, 200,
-                 [](AuthMatrix& t) { return get("/v2/team/app/referrers/" + t.manifest_digest); }}),
-    [](const ::testing::TestParamInfo<Endpoint>& info) { return std::string(info.param.name); });
+                 [](AuthMatrix& fixture) { return get("/v2/team/app/referrers/" + fixture.manifest_digest); }}),
+    [](const ::testing::TestParamInfo<Endpoint>& endpoint) { return std::string(endpoint.param.name); });
 
 }  // namespace
 }  // namespace regd::testing

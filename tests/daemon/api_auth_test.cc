@@ -34,14 +34,14 @@ TEST_F(AuthApi, TheCatalogListsOnlyWhatTheCallerMayPullAndPagesOverIt) {
   EXPECT_EQ(catalog(c, "", carol), (V{"public/one", "public/two"}));
   std::string link;
   EXPECT_EQ(catalog(c, "?n=1", carol, &link), (V{"public/one"}));
-  EXPECT_EQ(link, "</v2/_catalog?n=1&last=public%2Fone>; rel=\"next\"");
+  EXPECT_EQ(link, "</v2/_catalog?n=1&last=public/one>; rel=\"next\"");
   EXPECT_EQ(catalog(c, "?n=1&last=public%2Fone", carol, &link), (V{"public/two"}));
   EXPECT_EQ(link, "") << "no other repository carol may see";
   EXPECT_EQ(catalog(c, "?n=2", carol, &link), (V{"public/one", "public/two"}));
   EXPECT_EQ(link, "");
   EXPECT_EQ(catalog(c, "?n=0", carol, &link), V{});
   EXPECT_EQ(catalog(c, "?n=1&last=team", basic_header("alice", "alice-pw"), &link), (V{"team/x"}));
-  EXPECT_EQ(link, "</v2/_catalog?n=1&last=team%2Fx>; rel=\"next\"");
+  EXPECT_EQ(link, "</v2/_catalog?n=1&last=team/x>; rel=\"next\"");
   EXPECT_EQ(catalog(c, "", basic_header("admin", "admin-pw")).size(), 6u);
   // Anonymous may pull public/**: it may list the catalog, and sees just that.
   auto anonymous = c.Get("/v2/_catalog");

@@ -88,8 +88,8 @@ inline std::string challenge_param(const std::string& challenge, const std::stri
 
 class AuthEnvironment {
  public:
-  explicit AuthEnvironment(size_t instances = 3, std::vector<std::string> extra = {}) {
-    write("rules", k_rules);
+  explicit AuthEnvironment(size_t instances = 3, const std::string& rules = k_rules) {
+    write("rules", rules);
     make_htpasswd({{"alice", "alice-pw"},
                    {"bob", "bob-pw"},
                    {"carol", "carol-pw"},
@@ -103,7 +103,6 @@ class AuthEnvironment {
     std::vector<std::string> flags = {"--htpasswd",           path("htpasswd"),  "--auth-rules",    path("rules"),
                                       "--token-key",          path("token.pem"), "--token-trust",   path("trust.pem"),
                                       "--token-trust-issuer", k_external_issuer, "--token-service", k_service};
-    flags.insert(flags.end(), extra.begin(), extra.end());
     for (size_t i = 0; i < instances; ++i) {
       m_regd.push_back(std::make_unique<RegdProcess>(root(), flags));
     }
