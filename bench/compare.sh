@@ -118,10 +118,12 @@ upload_blob() {  # URL REPO FILE -> digest
   echo "$dig"
 }
 
-# A run with any non-2xx/3xx answer measured the wrong thing: it prints "failed", not a rate.
+# A run with any non-2xx/3xx answer or timeout measured the wrong thing: it prints "failed", not a
+# rate. The 30 s timeout (wrk's default is 2 s) lets a server that takes seconds per request (a
+# bcrypt check on every request, 32 at once) be measured rather than dropped.
 wrk_rps() {
-  wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" |
-    awk '/Non-2xx or 3xx/{bad=1} /Requests\/sec/{r=$2} END{print bad ? "failed" : r}'
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 30s "$@" |
+    awk '/Non-2xx or 3xx/{bad=1} /Socket errors/ && /timeout [1-9]/{bad=1} /Requests\/sec/{r=$2} END{print bad ? "failed" : r}'
 }
 wrk_mibs() {
   wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Transfer\/sec/{v=$2; u=v; gsub(/[0-9.]/,"",u); x=v+0;
@@ -170,12 +172,14 @@ bench_one() {  # NAME URL
 }
 
 # Authenticated manifest GETs. One user in an htpasswd file with a realistic bcrypt cost (10:
-# ~50-100 ms per check), so that a server that does not remember verified credentials shows it.
-# regd: a second instance over the same storage with --htpasswd and --token-key; rows for Basic,
-# a Bearer token from its /v2/token, and anonymous against the instance without auth. The three
-# are run in turns, AUTH_RUNS times, and the medians compared, so that load from other jobs on a
-# shared machine hits all three alike. registry:2 gets a Basic row (its token auth needs a
-# separate token service, which Debian does not ship).
+# tens of milliseconds per check), so that a server that does not remember verified credentials
+# shows it. regd: a second instance over the same storage with --htpasswd and --token-key; rows
+# for Basic, a Bearer token from its /v2/token, and anonymous GETs against the instance without
+# auth. Each row gives req/s and the server's CPU time per request (utime + stime of the regd
+# process over the run, divided by the requests wrk completed): on a shared machine the second
+# barely moves with other jobs' load while the first does. The rows run in turns, AUTH_RUNS
+# times, in a rotating order, and the medians are compared. registry:2 gets a Basic row in the
+# main table (its token auth needs a separate token service, which Debian does not ship).
 BENCH_USER=bench BENCH_PASSWORD=bench-secret
 basic_header() { printf 'Authorization: Basic %s' "$(printf '%s:%s' "$BENCH_USER" "$BENCH_PASSWORD" | base64 -w0)"; }
 bench_basic_row() {  # NAME URL: the Basic row of the main table (wrk against a server with auth)
@@ -183,9 +187,22 @@ bench_basic_row() {  # NAME URL: the Basic row of the main table (wrk against a 
     "$(wrk_rps -H 'Accept: application/vnd.oci.image.manifest.v1+json' -H "$(basic_header)" \
       "$2/v2/push/small1/manifests/latest")"
 }
-bench_auth() {  # ANON_URL AUTH_URL
-  local anon=$1 auth=$2 accept='Accept: application/vnd.oci.image.manifest.v1+json' path token run
-  path=/v2/push/small1/manifests/latest
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wrk_cost PID ARGS...: "<req/s> <µs of PID's CPU per request>" for one wrk run ("failed failed"
+# when any answer was not 2xx/3xx or timed out).
+wrk_cost() {
+  local pid=$1 t0 t1 out
+  shift
+  t0=$(cpu_ticks "$pid")
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 30s "$@")
+  t1=$(cpu_ticks "$pid")
+  awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/Non-2xx or 3xx/{bad=1} /Socket errors/ && /timeout [1-9]/{bad=1}
+    /requests in/{n=$1} /Requests\/sec/{r=$2}
+    END{ if (bad || n == 0) print "failed failed"; else printf "%s %.1f\n", r, t / hz / n * 1e6 }' <<<"$out"
+}
+bench_auth() {  # ANON_URL ANON_PID AUTH_URL AUTH_PID
+  local anon=$1 anon_pid=$2 auth=$3 auth_pid=$4 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+  local path=/v2/push/small1/manifests/latest token run rows=(anon basic bearer) i row
   token=$(curl -sSf -u "$BENCH_USER:$BENCH_PASSWORD" \
     "$auth/v2/token?service=regd&scope=repository:push/small1:pull" | jq -er '.token // .access_token')
   # The request each row times must succeed: 200 with credentials, 401 without.
@@ -194,21 +211,37 @@ bench_auth() {  # ANON_URL AUTH_URL
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$accept" "$auth$path")" = 401 ]
   echo "bench: authenticated manifest GETs, $AUTH_RUNS rounds" >&2
   for run in $(seq 1 "$AUTH_RUNS"); do
-    wrk_rps -H "$accept" "$anon$path" >>"$work/auth.anon"
-    wrk_rps -H "$accept" -H "$(basic_header)" "$auth$path" >>"$work/auth.basic"
-    wrk_rps -H "$accept" -H "Authorization: Bearer $token" "$auth$path" >>"$work/auth.bearer"
+    # Each round starts with another row, so that none always runs first (or last).
+    for i in 0 1 2; do
+      row=${rows[$(((run + i) % 3))]}
+      case $row in
+        anon) wrk_cost "$anon_pid" -H "$accept" "$anon$path" ;;
+        basic) wrk_cost "$auth_pid" -H "$accept" -H "$(basic_header)" "$auth$path" ;;
+        bearer) wrk_cost "$auth_pid" -H "$accept" -H "Authorization: Bearer $token" "$auth$path" ;;
+      esac >>"$work/auth.$row"
+    done
   done
 }
 print_auth() {
-  local anon basic bearer
-  anon=$(median <"$work/auth.anon"); basic=$(median <"$work/auth.basic"); bearer=$(median <"$work/auth.bearer")
-  printf '\n| regd, GET manifest by tag (median of %s) | req/s | authenticated / anonymous (≥ 0.85) | cost per request vs anonymous (≤ 1.2) |\n|---|---:|---:|---:|\n' "$AUTH_RUNS"
-  printf '| anonymous (auth off) | %s | 1.00 | 1.00 |\n' "$anon"
-  printf '| Basic (htpasswd, bcrypt cost 10) | %s | %s | %s |\n' "$basic" \
-    "$(awk -v a="$anon" -v b="$basic" 'BEGIN{printf "%.2f", b/a}')" "$(awk -v a="$anon" -v b="$basic" 'BEGIN{printf "%.2f", a/b}')"
-  printf '| Bearer (regd token, ES256) | %s | %s | %s |\n' "$bearer" \
-    "$(awk -v a="$anon" -v b="$bearer" 'BEGIN{printf "%.2f", b/a}')" "$(awk -v a="$anon" -v b="$bearer" 'BEGIN{printf "%.2f", a/b}')"
-  echo "(each round: $DURATION s of wrk per row, $CONNS connections; the rows of a round run back to back)"
+  local row rps cpu name
+  declare -A rps cpu name=([anon]="anonymous (auth off)" [basic]="Basic (htpasswd, bcrypt cost 10)"
+    [bearer]="Bearer (regd's token, ES256)")
+  for row in anon basic bearer; do
+    rps[$row]=$(cut -d' ' -f1 "$work/auth.$row" | median)
+    cpu[$row]=$(cut -d' ' -f2 "$work/auth.$row" | median)
+  done
+  printf '\n| regd, GET manifest by tag (medians of %s rounds) | req/s | server CPU per request (µs) | req/s vs anonymous (want ≥ 0.85) | CPU per request vs anonymous (want ≤ 1.2) |\n|---|---:|---:|---:|---:|\n' "$AUTH_RUNS"
+  for row in anon basic bearer; do
+    printf '| %s | %s | %s | %s | %s |\n' "${name[$row]}" "${rps[$row]}" "${cpu[$row]}" \
+      "$(awk -v a="${rps[anon]}" -v b="${rps[$row]}" 'BEGIN{printf "%.2f", b/a}')" \
+      "$(awk -v a="${cpu[anon]}" -v b="${cpu[$row]}" 'BEGIN{printf "%.2f", b/a}')"
+  done
+  echo "(each round: $DURATION s of wrk per row, $CONNS connections, the rows back to back in a rotating"
+  echo "order; every round's req/s and µs/request:"
+  for row in anon basic bearer; do
+    echo "  ${name[$row]}: $(awk '{printf "%s%s req/s %s µs", (NR > 1 ? "; " : ""), $1, $2}' "$work/auth.$row")"
+  done
+  echo ")"
 }
 
 htpasswd -B -C 10 -b -c "$work/htpasswd" "$BENCH_USER" "$BENCH_PASSWORD" 2>/dev/null
@@ -220,16 +253,17 @@ head -c 1048576 /dev/urandom >"$work/blob1"
 head -c $((64 * 1048576)) /dev/urandom >"$work/blob64"
 
 p_dist=$(free_port); start_distribution "$p_dist"; wait_up "http://127.0.0.1:$p_dist"
-p_regd=$(free_port); start_regd "$p_regd"; wait_up "http://127.0.0.1:$p_regd"
+p_regd=$(free_port); start_regd "$p_regd"; wait_up "http://127.0.0.1:$p_regd"; pid_regd=${pids[-1]}
 bench_one registry2 "http://127.0.0.1:$p_dist"
 bench_one regd "http://127.0.0.1:$p_regd"
 p_dist_auth=$(free_port); start_distribution "$p_dist_auth" auth; wait_up "http://127.0.0.1:$p_dist_auth"
 p_regd_auth=$(free_port)
 start_regd "$p_regd_auth" --htpasswd "$work/htpasswd" --token-key "$work/token.pem" --token-ttl 1h
+pid_regd_auth=${pids[-1]}
 wait_up "http://127.0.0.1:$p_regd_auth"
 bench_basic_row registry2 "http://127.0.0.1:$p_dist_auth"
 bench_basic_row regd "http://127.0.0.1:$p_regd_auth"
-bench_auth "http://127.0.0.1:$p_regd" "http://127.0.0.1:$p_regd_auth"
+bench_auth "http://127.0.0.1:$p_regd" "$pid_regd" "http://127.0.0.1:$p_regd_auth" "$pid_regd_auth"
 
 printf '\n| measurement | registry:2 | regd | regd / registry:2 |\n|---|---:|---:|---:|\n'
 for key in "${!result[@]}"; do echo "${key%%|*}"; done | sort -u | while read -r metric; do
