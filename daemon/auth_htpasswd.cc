@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth_text.h"
+
 namespace regd::daemon {
 namespace {
 
@@ -59,10 +61,6 @@ std::string dummy_hash(int cost) {
   return out;
 }
 
-Error line_error(size_t line, const std::string& why) {
-  return Error{Errc::invalid_argument, "line " + std::to_string(line) + ": " + why};
-}
-
 }  // namespace
 
 bool Htpasswd::verify(std::string_view user, std::string_view password) const {
@@ -80,9 +78,7 @@ Result<Htpasswd> parse_htpasswd(std::string_view text) {
   size_t number = 0;
   while (!text.empty()) {
     ++number;
-    auto end = text.find('\n');
-    auto line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    auto line = take_line(text);
     if (line.ends_with('\r')) {
       line.remove_suffix(1);
     }

@@ -9,6 +9,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "auth_text.h"
+
 namespace regd::daemon {
 namespace {
 
@@ -39,20 +41,21 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<size_t>(size));
 }
 
-size_t newlines(std::string_view text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+// OpenSSL's error queue must not leak into another user of it on this thread (TLS).
+Error key_error(size_t line, const std::string& why) {
+  ERR_clear_error();
+  return line_error(line, why);
 }
 
-Error line_error(size_t line, const std::string& why) {
-  ERR_clear_error();  // OpenSSL's queue must not leak into another user of it (TLS)
-  return Error{Errc::invalid_argument, "line " + std::to_string(line) + ": " + why};
+size_t newlines(std::string_view text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 // The algorithm a key signs with, or an explanation why regd cannot use it.
 Result<TokenAlg> key_alg(EVP_PKEY* key, size_t line) {
   if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
     if (EVP_PKEY_get_bits(key) < 2048) {
-      return std::unexpected(line_error(line, "RSA key shorter than 2048 bits"));
+      return std::unexpected(key_error(line, "RSA key shorter than 2048 bits"));
     }
     return TokenAlg::rs256;
   }
@@ -62,7 +65,7 @@ Result<TokenAlg> key_alg(EVP_PKEY* key, size_t line) {
       std::string_view(group) == "prime256v1") {
     return TokenAlg::es256;
   }
-  return std::unexpected(line_error(line, "not an EC P-256 (ES256) or RSA (RS256) key"));
+  return std::unexpected(key_error(line, "not an EC P-256 (ES256) or RSA (RS256) key"));
 }
 
 Result<PublicKey> public_key(EVP_PKEY* key, size_t line) {
@@ -72,7 +75,7 @@ Result<PublicKey> public_key(EVP_PKEY* key, size_t line) {
   }
   BioPtr out(BIO_new(BIO_s_mem()));
   if (!out || PEM_write_bio_PUBKEY(out.get(), key) != 1) {
-    return std::unexpected(line_error(line, "cannot encode the public key"));
+    return std::unexpected(key_error(line, "cannot encode the public key"));
   }
   return PublicKey{*alg, bio_text(out.get())};
 }
@@ -89,10 +92,10 @@ Result<PublicKey> block_key(std::string_view block, size_t line) {
       key.reset(X509_get_pubkey(cert.get()));
     }
   } else {
-    return std::unexpected(line_error(line, "expected a PUBLIC KEY or CERTIFICATE block"));
+    return std::unexpected(key_error(line, "expected a PUBLIC KEY or CERTIFICATE block"));
   }
   if (!key) {
-    return std::unexpected(line_error(line, "the PEM block does not decode"));
+    return std::unexpected(key_error(line, "the PEM block does not decode"));
   }
   return public_key(key.get(), line);
 }
@@ -108,7 +111,7 @@ Result<SigningKey> parse_signing_key(std::string_view pem) {
   auto bio = memory_bio(pem);
   KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key) {
-    return std::unexpected(line_error(line, "not an unencrypted PEM private key"));
+    return std::unexpected(key_error(line, "not an unencrypted PEM private key"));
   }
   auto pub = public_key(key.get(), line);
   if (!pub) {
@@ -116,7 +119,7 @@ Result<SigningKey> parse_signing_key(std::string_view pem) {
   }
   BioPtr out(BIO_new(BIO_s_mem()));
   if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return std::unexpected(line_error(line, "cannot encode the private key"));
+    return std::unexpected(key_error(line, "cannot encode the private key"));
   }
   return SigningKey{pub->alg, bio_text(out.get()), std::move(*pub)};
 }
@@ -134,7 +137,7 @@ Result<std::vector<PublicKey>> parse_trusted_keys(std::string_view pem) {
     auto end = pem.find("-----END ", begin);
     auto close = end == std::string_view::npos ? end : pem.find("-----", end + 9);
     if (close == std::string_view::npos) {
-      return std::unexpected(line_error(line, "PEM block without its END line"));
+      return std::unexpected(key_error(line, "PEM block without its END line"));
     }
     auto block = pem.substr(begin, close + 5 - begin);
     auto key = block_key(block, line);
@@ -146,7 +149,7 @@ Result<std::vector<PublicKey>> parse_trusted_keys(std::string_view pem) {
     line += newlines(block);
   }
   if (keys.empty()) {
-    return std::unexpected(line_error(line, "no PEM public key or certificate"));
+    return std::unexpected(key_error(line, "no PEM public key or certificate"));
   }
   return keys;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "auth_text.h"
+
 namespace regd::daemon {
 namespace {
 
@@ -64,10 +66,6 @@ bool valid_group_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
   });
-}
-
-Error line_error(size_t line, const std::string& why) {
-  return Error{Errc::invalid_argument, "line " + std::to_string(line) + ": " + why};
 }
 
 Result<AccessRule> parse_subject(std::string_view text, size_t line) {
@@ -230,9 +228,7 @@ Result<AccessRules> parse_access_rules(std::string_view text) {
   size_t number = 0;
   while (!text.empty()) {
     ++number;
-    auto end = text.find('\n');
-    auto line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    auto line = take_line(text);
     auto w = words(line.substr(0, line.find('#')));
     if (w.empty()) {
       continue;
