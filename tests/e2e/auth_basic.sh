@@ -2,7 +2,8 @@
 # HTTP Basic against an htpasswd file (bcrypt, made with `htpasswd -B`) and an access-rules file,
 # with real clients: `skopeo login` and `podman login`, skopeo copy with --dest-creds/--src-creds
 # and with the login's auth file, podman push/pull (vfs storage). A wrong password fails with the
-# tools' auth error; a push the rules do not allow fails and stores nothing; anonymous is refused.
+# tools' auth error; a push the rules do not allow fails and stores nothing; anonymous callers
+# pull only what the rules open to them.
 # The podman part needs root: without it the skopeo part runs and the script exits 77 (skip).
 # Usage: auth_basic.sh PATH_TO_REGD
 REGD=$1
@@ -18,6 +19,8 @@ cat >"$SCALE_TMP/rules" <<'EOF'
 # alice owns team/**; bob may only pull from it
 user:alice   team/**   pull,push,delete
 user:bob     team/**   pull
+user:alice   public/** pull,push
+anonymous    public/** pull
 EOF
 start_regd basic "$ROOT" --htpasswd "$SCALE_TMP/htpasswd" --auth-rules "$SCALE_TMP/rules"
 R=127.0.0.1:${PORT[basic]}
@@ -85,6 +88,18 @@ repo_exists "$ROOT" team/bad && fail "a push with a wrong password made team/bad
   fail "a denied push changed team/app's tags"
 [[ $(find "$ROOT/docker/registry/v2/repositories" -path '*/_uploads/*' -name startedat | wc -l) == 0 ]] ||
   fail "a denied push left an upload session"
+
+step "anonymous: pull of public/** without credentials, nothing else"
+dp=$(make_image "$IMG" pub 1 128)
+"${SK[@]}" copy -q --dest-tls-verify=false --dest-creds alice:alice-secret "oci:$IMG:pub" "docker://$R/public/app:1" ||
+  fail "alice's push to public/app"
+"${SK[@]}" copy -q --src-tls-verify=false "docker://$R/public/app:1" "oci:$SCALE_TMP/anon:1" || fail "anonymous pull"
+[[ $(jq -r '.manifests[0].digest' "$SCALE_TMP/anon/index.json") == "$dp" ]] || fail "anonymous pull digest"
+[[ $(challenge "http://$R/v2/public/app/blobs/uploads/" -X POST) == Basic\ realm=* ]] ||
+  fail "an anonymous upload is not challenged"
+expect_fail 'unauthorized|authentication required' "$SCALE_TMP/anon-push.log" \
+  "${SK[@]}" copy -q --dest-tls-verify=false "oci:$IMG:pub" "docker://$R/public/app:anon"
+[[ $(curl -fsS "http://$R/v2/public/app/tags/list" | jq -c .tags) == '["1"]' ]] || fail "anonymous tags/list"
 
 step "podman login, push and pull with Basic"
 if ! podman_setup a || ! podman_setup b; then

@@ -154,6 +154,10 @@ timeout 120 "${PM_a[@]}" pull -q --tls-verify=false --authfile "$PAUTH" "$R/team
 line=$(log_lines es)
 timeout 120 "${PM_a[@]}" push -q --tls-verify=false --authfile "$PAUTH" "$R/team/podman:p1" || fail "podman push"
 [[ $(token_requests es "$line") -ge 1 ]] || fail "podman's push asked no token"
+# podman asks one token for both repositories (team/podman:pull,push and team/app:pull) and
+# mounts the layers it knows are in team/app instead of uploading them again.
+[[ $(requests es "$line" | jq -c 'select(.method == "POST" and (.path | test("^/v2/team/podman/blobs/uploads/[?].*mount=")) and .status == 201)' |
+  wc -l) -ge 1 ]] || fail "podman's push mounted no blob from team/app with its token"
 pushed=$(curl -fsS -o /dev/null -w '%header{docker-content-digest}' -u bob:bob-secret \
   -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
   "http://$R/v2/team/podman/manifests/p1")
