@@ -59,11 +59,17 @@ c=$(challenge "http://$RE/v2/team/app/manifests/v1")
 [[ $(status "http://$RR/v2/token") == 404 ]] || fail "regd serves a token endpoint without --token-key"
 [[ $(status -u alice:alice-secret "http://$RR/v2/") == 401 ]] || fail "Basic accepted without --htpasswd"
 
+step "skopeo login through the external issuer"
+echo alice-secret | timeout 60 skopeo login --tls-verify=false --authfile "$SCALE_TMP/login.json" -u alice \
+  --password-stdin "$RR" || fail "skopeo login via the issuer"
+expect_fail 'invalid username/password' "$SCALE_TMP/login-bad.log" \
+  bash -c "echo wrong | skopeo login --tls-verify=false --authfile '$SCALE_TMP/bad.json' -u alice --password-stdin '$RE'"
+
 step "skopeo push (RS256 tokens) and pull (ES256 tokens) through the external flow"
 d1=$(make_image "$IMG" v1 2 512)
 n=$(issued /rs256/token)
-"${SK[@]}" copy -q --dest-tls-verify=false --dest-creds alice:alice-secret "oci:$IMG:v1" "docker://$RR/team/app:v1" ||
-  fail "push with external RS256 tokens"
+"${SK[@]}" copy -q --dest-tls-verify=false --authfile "$SCALE_TMP/login.json" "oci:$IMG:v1" "docker://$RR/team/app:v1" ||
+  fail "push with external RS256 tokens (credentials from the login)"
 (($(issued /rs256/token) > n)) || fail "skopeo's push asked the issuer for no token"
 n=$(issued /es256/token)
 pulled=$SCALE_TMP/pulled

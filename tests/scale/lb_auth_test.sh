@@ -5,7 +5,8 @@
 # one instance works on every other (asked directly with curl: token from A, request to B..E;
 # and through each LB, which spreads the requests); the realm in the challenge is the LB's
 # address with the scheme the LB reports (X-Forwarded-Proto); skopeo and podman push and pull
-# through each LB with Basic credentials, completing the Bearer flow on their own.
+# through each LB with Basic credentials, completing the Bearer flow on their own; after the
+# htpasswd file changes and every instance got SIGHUP, a removed user is refused everywhere.
 # podman runs only as root: without it the rest runs and the script exits 77 (skip).
 # Usage: lb_auth_test.sh PATH_TO_REGD [PATH_TO_REGCTL]
 REGD=$1
@@ -195,6 +196,37 @@ for _ in $(seq 100); do
 done
 [[ $up == 5 ]] || fail "HAProxy: only $up of 5 instances UP (the /readyz checks must pass with auth on)"
 lb_checks haproxy "127.0.0.1:$HAPROXY_PORT"
+
+step "a user removed from the htpasswd file: refused by every instance once each has reloaded"
+LB=127.0.0.1:$NGINX_PORT
+t_bob=$(token "http://$LB/v2/token" bob:bob-secret repository:lb/app:pull)
+for i in $(seq 10); do # every instance now has bob's Basic credentials in its cache
+  [[ $(status -u bob:bob-secret "http://$LB/v2/lb/app/tags/list") == 200 ]] || fail "bob's Basic before the reload"
+done
+make_htpasswd "$SCALE_TMP/htpasswd.new" alice:alice-secret
+mv "$SCALE_TMP/htpasswd.new" "$SCALE_TMP/htpasswd"
+declare -A reloaded_from
+for n in "${RW[@]}" "${RO[@]}"; do
+  reloaded_from[$n]=$(($(log_lines "$n") + 1))
+  kill -HUP "${PID[$n]}"
+done
+for n in "${RW[@]}" "${RO[@]}"; do
+  for _ in $(seq 100); do
+    tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"auth reloaded"' && break
+    sleep 0.1
+  done
+  tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"auth reloaded"' || fail "$n did not reload"
+  [[ $(status -u bob:bob-secret "http://$(addr "$n")/v2/lb/app/tags/list") == 401 ]] ||
+    fail "$n still takes bob's password after the reload"
+done
+for i in $(seq 10); do
+  [[ $(status -u bob:bob-secret "http://$LB/v2/lb/app/tags/list") == 401 ]] || fail "bob's Basic through nginx after the reload"
+  [[ $(status -u alice:alice-secret "http://$LB/v2/lb/app/tags/list") == 200 ]] || fail "alice's Basic after the reload"
+done
+# A token already issued stays valid until it expires (docs/security.md): it is not a password.
+[[ $(status -H "Authorization: Bearer $t_bob" "http://$LB/v2/lb/app/tags/list") == 200 ]] ||
+  fail "bob's token issued before the reload"
+echo "   bob refused on all 5 instances; his earlier token still works until it expires"
 
 step "no 5xx anywhere; regctl verify finds no problem"
 for n in "${RW[@]}" "${RO[@]}"; do
