@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/compare.sh — regd and registry:2 (Debian's docker-registry) side by side, same machine,
-# same run, same client tools; prints one table with the ratio regd / registry:2.
+# same run, same client tools; prints one table with the ratio regd / registry:2, then the cost
+# of authentication: manifest GETs with Basic and Bearer credentials against anonymous ones.
 #
-# Usage: bench/compare.sh            (about 3 minutes)
-# Env:   DURATION=5 (seconds per wrk/ab run)  CONNS=32  PUSH_RUNS=3  KEEP=1 (keep temp dir)
+# Usage: bench/compare.sh            (about 4 minutes)
+# Env:   DURATION=5 (seconds per wrk/ab run)  CONNS=32  PUSH_RUNS=3  AUTH_RUNS=3  KEEP=1 (keep
+#        temp dir)
 #        REGD=path/to/regd (default: a Release build in build-release/, built if missing)
 # Everything listens on 127.0.0.1 only; every load loop is bounded by count or time.
 set -euo pipefail
@@ -11,6 +13,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-32}
 PUSH_RUNS=${PUSH_RUNS:-3}
+AUTH_RUNS=${AUTH_RUNS:-3}
 
 scripts/install-deps.sh --bench
 if [ -z "${REGD:-}" ]; then
@@ -29,20 +32,24 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "$1/v2/" && return 0; sleep 0.1; done
+wait_up() {  # URL: /v2/ answers (200, or 401 when auth is on)
+  for _ in $(seq 1 100); do
+    case $(curl -s -o /dev/null -w '%{http_code}' "$1/v2/") in 200 | 401) return 0 ;; esac
+    sleep 0.1
+  done
   echo "bench: $1 did not come up" >&2; return 1
 }
 
-start_regd() {
+start_regd() {  # PORT [FLAGS...]: the second one with auth flags, over the same storage
   local port=$1
-  "$REGD" --root "$work/regd-store" --listen "127.0.0.1:$port" --log-format json \
-    >"$work/regd.log" 2>&1 &
+  shift
+  "$REGD" --root "$work/regd-store" --listen "127.0.0.1:$port" --log-format json "$@" \
+    >>"$work/regd.log" 2>&1 &
   pids+=($!)
 }
-start_distribution() {
-  local port=$1
-  cat >"$work/distribution.yml" <<YML
+start_distribution() {  # PORT [auth]: with "auth", htpasswd Basic over the same storage
+  local port=$1 auth=${2:-} cfg=$work/distribution${2:+-auth}.yml
+  cat >"$cfg" <<YML
 version: 0.1
 log:
   level: warn
@@ -64,7 +71,10 @@ health:
   storagedriver:
     enabled: false
 YML
-  docker-registry serve "$work/distribution.yml" >"$work/distribution.log" 2>&1 &
+  if [ -n "$auth" ]; then
+    printf 'auth:\n  htpasswd:\n    realm: bench\n    path: %s\n' "$work/htpasswd" >>"$cfg"
+  fi
+  docker-registry serve "$cfg" >>"$work/distribution.log" 2>&1 &
   pids+=($!)
 }
 
@@ -108,7 +118,13 @@ upload_blob() {  # URL REPO FILE -> digest
   echo "$dig"
 }
 
-wrk_rps() { wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/{print $2}'; }
+# A run with any non-2xx/3xx answer or timeout measured the wrong thing: it prints "failed", not a
+# rate. The 30 s timeout (wrk's default is 2 s) lets a server that takes seconds per request (a
+# bcrypt check on every request, 32 at once) be measured rather than dropped.
+wrk_rps() {
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 30s "$@" |
+    awk '/Non-2xx or 3xx/{bad=1} /Socket errors/ && /timeout [1-9]/{bad=1} /Requests\/sec/{r=$2} END{print bad ? "failed" : r}'
+}
 wrk_mibs() {
   wrk -t2 -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Transfer\/sec/{v=$2; u=v; gsub(/[0-9.]/,"",u); x=v+0;
     print (u=="GB")? x*1024 : (u=="MB")? x : (u=="KB")? x/1024 : x/1048576}'
@@ -155,20 +171,105 @@ bench_one() {  # NAME URL
     "$(awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$pid/status")"
 }
 
+# Authenticated manifest GETs. One user in an htpasswd file with a realistic bcrypt cost (10:
+# tens of milliseconds per check), so that a server that does not remember verified credentials
+# shows it. regd: a second instance over the same storage with --htpasswd and --token-key; rows
+# for Basic, a Bearer token from its /v2/token, and anonymous GETs against the instance without
+# auth. Each row gives req/s and the server's CPU time per request (utime + stime of the regd
+# process over the run, divided by the requests wrk completed): on a shared machine the second
+# barely moves with other jobs' load while the first does. The rows run in turns, AUTH_RUNS
+# times, in a rotating order, and the medians are compared. registry:2 gets a Basic row in the
+# main table (its token auth needs a separate token service, which Debian does not ship).
+BENCH_USER=bench BENCH_PASSWORD=bench-secret
+basic_header() { printf 'Authorization: Basic %s' "$(printf '%s:%s' "$BENCH_USER" "$BENCH_PASSWORD" | base64 -w0)"; }
+bench_basic_row() {  # NAME URL: the Basic row of the main table (wrk against a server with auth)
+  record "GET manifest by tag, Basic auth (req/s)" "$1" \
+    "$(wrk_rps -H 'Accept: application/vnd.oci.image.manifest.v1+json' -H "$(basic_header)" \
+      "$2/v2/push/small1/manifests/latest")"
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wrk_cost PID ARGS...: "<req/s> <µs of PID's CPU per request>" for one wrk run ("failed failed"
+# when any answer was not 2xx/3xx or timed out).
+wrk_cost() {
+  local pid=$1 t0 t1 out
+  shift
+  t0=$(cpu_ticks "$pid")
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 30s "$@")
+  t1=$(cpu_ticks "$pid")
+  awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/Non-2xx or 3xx/{bad=1} /Socket errors/ && /timeout [1-9]/{bad=1}
+    /requests in/{n=$1} /Requests\/sec/{r=$2}
+    END{ if (bad || n == 0) print "failed failed"; else printf "%s %.1f\n", r, t / hz / n * 1e6 }' <<<"$out"
+}
+bench_auth() {  # ANON_URL ANON_PID AUTH_URL AUTH_PID
+  local anon=$1 anon_pid=$2 auth=$3 auth_pid=$4 accept='Accept: application/vnd.oci.image.manifest.v1+json'
+  local path=/v2/push/small1/manifests/latest token run rows=(anon basic bearer) i row
+  token=$(curl -sSf -u "$BENCH_USER:$BENCH_PASSWORD" \
+    "$auth/v2/token?service=regd&scope=repository:push/small1:pull" | jq -er '.token // .access_token')
+  # The request each row times must succeed: 200 with credentials, 401 without.
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$accept" -H "$(basic_header)" "$auth$path")" = 200 ]
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$accept" -H "Authorization: Bearer $token" "$auth$path")" = 200 ]
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$accept" "$auth$path")" = 401 ]
+  echo "bench: authenticated manifest GETs, $AUTH_RUNS rounds" >&2
+  for run in $(seq 1 "$AUTH_RUNS"); do
+    # Each round starts with another row, so that none always runs first (or last).
+    for i in 0 1 2; do
+      row=${rows[$(((run + i) % 3))]}
+      case $row in
+        anon) wrk_cost "$anon_pid" -H "$accept" "$anon$path" ;;
+        basic) wrk_cost "$auth_pid" -H "$accept" -H "$(basic_header)" "$auth$path" ;;
+        bearer) wrk_cost "$auth_pid" -H "$accept" -H "Authorization: Bearer $token" "$auth$path" ;;
+      esac >>"$work/auth.$row"
+    done
+  done
+}
+print_auth() {
+  local row rps cpu name
+  declare -A rps cpu name=([anon]="anonymous (auth off)" [basic]="Basic (htpasswd, bcrypt cost 10)"
+    [bearer]="Bearer (regd's token, ES256)")
+  for row in anon basic bearer; do
+    rps[$row]=$(cut -d' ' -f1 "$work/auth.$row" | median)
+    cpu[$row]=$(cut -d' ' -f2 "$work/auth.$row" | median)
+  done
+  printf '\n| regd, GET manifest by tag (medians of %s rounds) | req/s | server CPU per request (µs) | req/s vs anonymous (want ≥ 0.85) | CPU per request vs anonymous (want ≤ 1.2) |\n|---|---:|---:|---:|---:|\n' "$AUTH_RUNS"
+  for row in anon basic bearer; do
+    printf '| %s | %s | %s | %s | %s |\n' "${name[$row]}" "${rps[$row]}" "${cpu[$row]}" \
+      "$(awk -v a="${rps[anon]}" -v b="${rps[$row]}" 'BEGIN{printf "%.2f", b/a}')" \
+      "$(awk -v a="${cpu[anon]}" -v b="${cpu[$row]}" 'BEGIN{printf "%.2f", b/a}')"
+  done
+  echo "(each round: $DURATION s of wrk per row, $CONNS connections, the rows back to back in a rotating"
+  echo "order; every round's req/s and µs/request:"
+  for row in anon basic bearer; do
+    echo "  ${name[$row]}: $(awk '{printf "%s%s req/s %s µs", (NR > 1 ? "; " : ""), $1, $2}' "$work/auth.$row")"
+  done
+  echo ")"
+}
+
+htpasswd -B -C 10 -b -c "$work/htpasswd" "$BENCH_USER" "$BENCH_PASSWORD" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/token.pem" 2>/dev/null
+
 make_image "$work/img-small" 3 10
 make_image "$work/img-big" 1 256
 head -c 1048576 /dev/urandom >"$work/blob1"
 head -c $((64 * 1048576)) /dev/urandom >"$work/blob64"
 
 p_dist=$(free_port); start_distribution "$p_dist"; wait_up "http://127.0.0.1:$p_dist"
-p_regd=$(free_port); start_regd "$p_regd"; wait_up "http://127.0.0.1:$p_regd"
+p_regd=$(free_port); start_regd "$p_regd"; wait_up "http://127.0.0.1:$p_regd"; pid_regd=${pids[-1]}
 bench_one registry2 "http://127.0.0.1:$p_dist"
 bench_one regd "http://127.0.0.1:$p_regd"
+p_dist_auth=$(free_port); start_distribution "$p_dist_auth" auth; wait_up "http://127.0.0.1:$p_dist_auth"
+p_regd_auth=$(free_port)
+start_regd "$p_regd_auth" --htpasswd "$work/htpasswd" --token-key "$work/token.pem" --token-ttl 1h
+pid_regd_auth=${pids[-1]}
+wait_up "http://127.0.0.1:$p_regd_auth"
+bench_basic_row registry2 "http://127.0.0.1:$p_dist_auth"
+bench_basic_row regd "http://127.0.0.1:$p_regd_auth"
+bench_auth "http://127.0.0.1:$p_regd" "$pid_regd" "http://127.0.0.1:$p_regd_auth" "$pid_regd_auth"
 
 printf '\n| measurement | registry:2 | regd | regd / registry:2 |\n|---|---:|---:|---:|\n'
 for key in "${!result[@]}"; do echo "${key%%|*}"; done | sort -u | while read -r metric; do
   a=${result["$metric|registry2"]:-nan}; b=${result["$metric|regd"]:-nan}
   printf '| %s | %s | %s | %s |\n' "$metric" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN{ if (a+0>0) printf "%.2f", b/a; else print "n/a" }')"
 done
+print_auth
 echo
 echo "machine: $(nproc) cores, $(uname -r); regd: $REGD; registry:2: $(docker-registry --version | awk '{print $3}')"

@@ -106,6 +106,14 @@ std::optional<std::pair<std::string, std::string>> decode_basic(std::string_view
   return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
 }
 
+// True for Basic credentials with an empty user and password (base64 of ":"). skopeo and podman
+// (containers/image) send exactly that after a Basic challenge when they have no credentials:
+// it is an anonymous request, not a failed login.
+bool empty_basic(std::string_view encoded) {
+  auto decoded = base64_decode(encoded);
+  return decoded && *decoded == ":";
+}
+
 // Splits "Scheme credentials"; the scheme is compared case-insensitively (RFC 9110).
 std::pair<std::string, std::string_view> split_authorization(std::string_view header) {
   auto space = header.find(' ');
@@ -245,6 +253,9 @@ Auth::Authenticated Auth::authenticate(const AuthState& state, const Request& re
   }
   auto [scheme, value] = split_authorization(header);
   if (scheme == "basic") {
+    if (empty_basic(value)) {
+      return anonymous();
+    }
     return basic(state, header, value);
   }
   if (scheme == "bearer" && !state.trusts.empty()) {

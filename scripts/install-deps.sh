@@ -17,9 +17,10 @@ test_pkgs=(
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
+  apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
 )
 
-bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3)
+bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl)
 
 # --build-only: just what building needs; --bench: what bench/compare.sh needs; default: all
 # that building and every test need.

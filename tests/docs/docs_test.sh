@@ -80,6 +80,7 @@ done
 # 3. Flags. Other tools' flags the documents use, by tool:
 foreign=(
   --dest-tls-verify --src-tls-verify --tls-verify --format                   # skopeo
+  --authfile --password-stdin --creds --src-creds --dest-creds               # skopeo, podman
   --volfile-server --volfile-id --attribute-timeout --entry-timeout          # glusterfs
   --negative-timeout --fopen-keep-cache
   --install --prefix --build --test-dir --output-on-failure                  # cmake, ctest
