@@ -41,7 +41,7 @@ expect_rc 0 "$REGCTL" --root "$WORK/fresh" -q push oci:src:v1 team/app:v1
 pass "--init and push create the tree"
 
 if mkdir ro && mount --bind fresh ro 2>/dev/null && mount -o remount,bind,ro ro 2>/dev/null; then
-  trap 'umount "$WORK/ro" 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'umount "$WORK/ro" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   for cmd in "tag team/app:v1 v2" "rm team/app:v1" "rm --repository team/app" "gc" "prune --keep 1" \
     "push oci:src:v1 team/app:v3" "verify --repair"; do
     # shellcheck disable=SC2086
