@@ -3,8 +3,8 @@
 
   slowloris PORT N SECONDS      N connections trickle a request header, one byte per connection
                                 every 2 s, for SECONDS; prints how many regd closed meanwhile.
-  idle-bodies PORT N PID        N keep-alive connections each start an upload and PATCH a 1-byte
-                                body, then stay open; prints "<connections> <VmRSS KiB>" of PID
+  idle-bodies PORT N PID        N keep-alive connections each send a 1-byte body (every 10th
+                                an upload PATCH), then stay open; prints "<connections> <VmRSS KiB>" of PID
                                 measured while all of them are open.
   slow-patch PORT               one PATCH declaring 100 bytes, sent one byte every 10 s (at most
                                 6 bytes); prints "cut <seconds>" when regd closed it, else "served".
@@ -90,14 +90,21 @@ def rss_kib(pid):
 
 
 def idle_bodies(port, n, pid):
+    """Every 10th connection PATCHes an upload (a body sink); the others send a body no route
+    wants (read and dropped): both paths once kept a 1 MiB buffer per connection."""
     conns = []
-    for _ in range(n):
+    for i in range(n):
         s = connect(port)
-        location = start_upload(s)
-        s.sendall(("PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz" % location).encode())
+        if i % 10 == 0:
+            location = start_upload(s)
+            s.sendall(("PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz" % location).encode())
+            want = 202
+        else:
+            s.sendall(b"POST /v2/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz")
+            want = 404
         status, _ = read_response(s)
-        if status != 202:
-            raise RuntimeError("PATCH answered %d" % status)
+        if status != want:
+            raise RuntimeError("answered %d, not %d" % (status, want))
         conns.append(s)
     time.sleep(1)  # every connection is idle in regd now
     print(len(conns), rss_kib(pid))
