@@ -107,7 +107,7 @@ class BodyPace {
 std::string framing_error(const http::request<http::empty_body>& msg) {
   auto hosts = msg.count(http::field::host);
   if (msg.version() >= 11 && hosts != 1) {
-    return hosts == 0 ? "HTTP/1.1 request without Host" : "more than one Host header";
+    return hosts == 0 ? "no Host header" : "more than one Host header";
   }
   if (msg.count(http::field::content_length) > 1) {
     return "more than one Content-Length";

@@ -145,6 +145,12 @@ SK=(timeout 120 skopeo --insecure-policy)
 for f in "$T"/pulled/blobs/sha256/*; do cmp -s "$f" "$IMG/blobs/sha256/${f##*/}" || fail "pulled blob ${f##*/}"; done
 expect_fail 'certificate|x509' "$T/skopeo-noca.log" "${SK[@]}" copy -q "docker://$R/lib/app:v1" "oci:$T/x:v1"
 
+step "with TLS the default token realm is https"
+make_key "$T/token.pem" ec
+start_tls tok "$T/root3" --tls-cert "$T/server1.pem" --tls-key "$T/server1.key" --token-key "$T/token.pem"
+realm=$(challenge "https://127.0.0.1:${PORT[tok]}/v2/" --cacert "$T/ca.pem")
+[[ $realm == "Bearer realm=\"https://127.0.0.1:${PORT[tok]}/v2/token\""* ]] || fail "challenge over TLS: $realm"
+
 step "client certificates: none or another CA's fail the handshake; the CN is the user"
 cat >"$T/rules" <<'RULES'
 user:alice   team/**   pull,push,delete
