@@ -162,6 +162,13 @@ void add_config_options(CLI::App& app, Config& c) {
   app.add_option("--body-timeout", c.body_timeout, "Seconds without progress reading or sending a body")
       ->envname("REGD_BODY_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--max-connections", c.max_connections, "Open client connections per instance; more are closed")
+      ->envname("REGD_MAX_CONNECTIONS")
+      ->capture_default_str();
+  app.add_option("--min-body-rate", c.min_body_rate,
+                 "Bytes/s a request body must average over each 10 s window, else it is cut off (0: off)")
+      ->envname("REGD_MIN_BODY_RATE")
+      ->capture_default_str();
   app.add_option("--drain-delay", c.drain_delay, "Seconds to keep serving, /readyz 503, after SIGTERM")
       ->envname("REGD_DRAIN_DELAY")
       ->capture_default_str();
@@ -170,6 +177,7 @@ void add_config_options(CLI::App& app, Config& c) {
       ->capture_default_str();
   add_gc_options(app, c);
   add_auth_options(app, c.auth);
+  add_tls_options(app, c.tls);
 }
 
 Status validate_config(const Config& c) {
@@ -188,8 +196,14 @@ Status validate_config(const Config& c) {
   if (auto patterns = validate_patterns(c.immutable_tags); !patterns) {
     return patterns;
   }
+  if (c.max_connections == 0) {
+    return fail(Errc::invalid_argument, "--max-connections must be at least 1");
+  }
   if (auto auth = validate_auth_config(c.auth); !auth) {
     return auth;
+  }
+  if (auto tls = validate_tls_config(c.tls); !tls) {
+    return tls;
   }
   return validate_gc(c);
 }

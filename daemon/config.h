@@ -36,6 +36,16 @@ struct AuthConfig {
   }
 };
 
+// TLS on regd's own listener (config_tls.cc, docs/security.md "TLS"). TLS is on when cert and
+// key are set (both or neither); client_ca additionally requires client certificates.
+struct TlsConfig {
+  std::string cert;       // PEM certificate chain, leaf first
+  std::string key;        // PEM private key of the leaf
+  std::string client_ca;  // PEM CA certificates that client certificates must chain to
+
+  bool enabled() const { return !cert.empty(); }
+};
+
 struct Config {
   std::string root = "./data";
   std::string listen = "127.0.0.1:5000";
@@ -46,11 +56,13 @@ struct Config {
   uint64_t max_manifest_size = 4 * 1024 * 1024;
   uint64_t max_upload_size = 0;  // largest body of one upload request; 0: no limit
   uint32_t max_header_size = 64 * 1024;
-  double header_timeout = 30;  // seconds to receive a request header, once its first byte came
-  double idle_timeout = 120;   // seconds a keep-alive connection may wait for the next request
-  double body_timeout = 60;    // seconds without progress while reading a body or sending one
-  double drain_delay = 0;      // seconds to keep serving (readyz 503) after SIGTERM
-  double drain_timeout = 30;   // seconds in-flight requests may take after accepting stopped
+  double header_timeout = 30;       // seconds to receive a request header, once its first byte came
+  double idle_timeout = 120;        // seconds a keep-alive connection may wait for the next request
+  double body_timeout = 60;         // seconds without progress while reading a body or sending one
+  uint32_t max_connections = 4096;  // open client connections per instance; more are closed at once
+  uint64_t min_body_rate = 1024;    // bytes/s a request body must average per 10 s window; 0: off
+  double drain_delay = 0;           // seconds to keep serving (readyz 503) after SIGTERM
+  double drain_timeout = 30;        // seconds in-flight requests may take after accepting stopped
   // Garbage collection (docs/gc.md); durations as regd::parse_duration reads them.
   std::string gc_interval = "0";  // 0: no background GC in this instance
   std::string gc_grace = "1h";
@@ -66,6 +78,7 @@ struct Config {
   std::string immutable_tags;        // comma-separated tag patterns ("v*,release-*"); empty: none
   std::string config_file;           // --config / REGD_CONFIG
   AuthConfig auth;
+  TlsConfig tls;
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
@@ -88,6 +101,11 @@ std::vector<std::string> split_patterns(std::string_view text);
 // --token-trust-issuer, and --token-realm unless --token-key is given). Errors: invalid_argument.
 void add_auth_options(CLI::App& app, AuthConfig& auth);
 [[nodiscard]] Status validate_auth_config(const AuthConfig& auth);
+
+// config_tls.cc: binds the TlsConfig fields, and checks them (cert and key together; a client CA
+// needs them). Files are read at start-up (tls.h), not here. Errors: invalid_argument.
+void add_tls_options(CLI::App& app, TlsConfig& tls);
+[[nodiscard]] Status validate_tls_config(const TlsConfig& tls);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

@@ -15,6 +15,7 @@
 namespace regd::daemon {
 
 class Auth;
+class TlsContexts;
 
 struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
@@ -26,6 +27,8 @@ struct ServerState {
   std::vector<std::function<void()>> reloaders;
   // Authentication and authorization (auth.h); null when auth is off. Set before Server::run.
   std::shared_ptr<Auth> auth;
+  // The TLS contexts of the listener (tls.h); null when TLS is off. Set before Server::run.
+  std::shared_ptr<TlsContexts> tls;
 };
 
 struct Context {

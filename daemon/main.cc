@@ -14,6 +14,7 @@
 #include "regd/registry.h"
 #include "regd/storage.h"
 #include "server.h"
+#include "tls.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere
 
@@ -99,6 +100,14 @@ int serve(const Config& config) {
     state.auth = *auth;
     state.reloaders.push_back([auth = *auth] { auth->reload(); });
   }
+  if (config.tls.enabled()) {
+    auto tls = TlsContexts::create(config.tls);
+    if (!tls) {
+      return report_error("cannot load the TLS files: " + tls.error().message, k_exit_error);
+    }
+    state.tls = *tls;
+    state.reloaders.push_back([tls = *tls] { tls->reload(); });
+  }
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
@@ -113,7 +122,9 @@ int serve(const Config& config) {
        {"root", config.root},
        {"threads", threads},
        {"read_only", config.read_only},
-       {"auth", config.auth.enabled()}});
+       {"auth", config.auth.enabled()},
+       {"tls", config.tls.enabled()},
+       {"client_certificates", !config.tls.client_ca.empty()}});
   return server.run(threads);
 }
 

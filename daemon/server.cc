@@ -41,6 +41,7 @@ struct Server::Impl {
   void stop_accepting();
   void poll_drain();
   asio::awaitable<void> accept_loop();
+  void refuse(tcp::socket& socket);
 
   Context& ctx;
   asio::io_context io;
@@ -52,6 +53,8 @@ struct Server::Impl {
   ConnectionTracker tracker;
   std::chrono::steady_clock::time_point deadline;
   std::atomic<bool> forced{false};  // a second signal stopped the drain
+  uint64_t refused = 0;             // connections closed over --max-connections (control strand)
+  std::chrono::steady_clock::time_point last_refusal_log;
 };
 
 void Server::Impl::wait_signal() {
@@ -143,7 +146,26 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    if (tracker.size() >= ctx.config.max_connections) {
+      refuse(socket);
+      continue;
+    }
     start_session(std::move(socket), ctx, tracker);
+  }
+}
+
+// Over --max-connections: the new connection is closed at once (the client sees a reset or an
+// empty reply and may retry; a load balancer moves on). Logged at most every 10 s.
+void Server::Impl::refuse(tcp::socket& socket) {
+  boost::system::error_code ec;
+  socket.set_option(asio::socket_base::linger(true, 0), ec);
+  socket.close(ec);
+  ++refused;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log >= std::chrono::seconds(10)) {
+    last_refusal_log = now;
+    log(LogLevel::warn, "connection limit reached, closing new connections",
+        {{"max_connections", ctx.config.max_connections}, {"refused", refused}});
   }
 }
 

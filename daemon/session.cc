@@ -7,17 +7,20 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <sys/sendfile.h>
 
 #include "error_table.h"
 #include "http_convert.h"
 #include "log.h"
 #include "router.h"
+#include "tls.h"
 
 namespace regd::daemon {
 
@@ -34,6 +37,12 @@ constexpr uint64_t k_discard_limit = 1024 * 1024;        // unwanted bodies up t
 constexpr uint64_t k_linger_bytes = 4 * 1024 * 1024;     // read at most this after refusing a body
 constexpr auto k_linger_time = std::chrono::seconds(1);  // ... for at most this long
 constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t k_header_read = 16 * 1024;               // first read of a request
+constexpr auto k_rate_window = std::chrono::seconds(10);  // --min-body-rate is averaged over this
+// What a plain-HTTP client gets on the TLS port: readable by curl and humans, in the spec's form.
+constexpr std::string_view k_plain_on_tls =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 88\r\n\r\n"
+    "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"plain HTTP on the HTTPS port: use https://\"}]}\n";
 
 std::chrono::steady_clock::duration seconds(double s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
@@ -45,9 +54,89 @@ bool iequals(std::string_view a, std::string_view b) {
 
 enum class BodyResult { ok, sink_error, broken };
 
+// The byte streams a session speaks HTTP over. Both read and write through io(); timeouts and
+// the socket stay on the connection's tcp_stream underneath.
+struct PlainLayer {
+  static constexpr bool k_tls = false;
+  explicit PlainLayer(Connection& c) : tcp(c.stream) {}
+  beast::tcp_stream& io() { return tcp; }
+  beast::tcp_stream& tcp;
+};
+
+struct TlsLayer {
+  static constexpr bool k_tls = true;
+  TlsLayer(Connection& c, std::shared_ptr<asio::ssl::context> ctx)
+      : context(std::move(ctx)), stream(c.stream, *context) {}
+  beast::ssl_stream<beast::tcp_stream&>& io() { return stream; }
+  std::shared_ptr<asio::ssl::context> context;  // the one this connection started with (reload swaps)
+  beast::ssl_stream<beast::tcp_stream&> stream;
+  std::string client_cn;  // subject CN of a verified client certificate
+};
+
+// --min-body-rate: every k_rate_window of a body must bring rate * window bytes; the first
+// window is the grace period. A window whose quota is unmet ends the body at its end.
+class BodyPace {
+ public:
+  explicit BodyPace(uint64_t rate) : m_quota(rate * static_cast<uint64_t>(k_rate_window.count())) {}
+  void start() {
+    m_window_end = std::chrono::steady_clock::now() + k_rate_window;
+    m_bytes = 0;
+  }
+  void add(size_t n) {
+    m_bytes += n;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= m_window_end && m_bytes >= m_quota) {
+      m_window_end = now + k_rate_window;
+      m_bytes = 0;
+    }
+  }
+  // The latest time the next read may end: the window's end while its quota is unmet.
+  std::chrono::steady_clock::time_point deadline(std::chrono::steady_clock::duration timeout) const {
+    auto limit = std::chrono::steady_clock::now() + timeout;
+    return m_quota == 0 || m_bytes >= m_quota ? limit : std::min(limit, m_window_end);
+  }
+  bool too_slow() const { return m_quota > 0 && m_bytes < m_quota && std::chrono::steady_clock::now() >= m_window_end; }
+
+ private:
+  uint64_t m_quota;
+  uint64_t m_bytes = 0;
+  std::chrono::steady_clock::time_point m_window_end;
+};
+
+// Why a request's framing is unacceptable (RFC 9112 sections 3.2, 6.1, 6.3), or "".
+std::string framing_error(const http::request<http::empty_body>& msg) {
+  auto hosts = msg.count(http::field::host);
+  if (msg.version() >= 11 && hosts != 1) {
+    return hosts == 0 ? "no Host header" : "more than one Host header";
+  }
+  if (msg.count(http::field::content_length) > 1) {
+    return "more than one Content-Length";
+  }
+  if (msg.count(http::field::transfer_encoding) == 0) {
+    return "";
+  }
+  if (msg.count(http::field::content_length) > 0) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  if (msg.version() < 11) {
+    return "Transfer-Encoding in an HTTP/1.0 request";
+  }
+  std::string codings;
+  for (auto it = msg.find(http::field::transfer_encoding); it != msg.end(); ++it) {
+    if (it->name() == http::field::transfer_encoding) {
+      codings += codings.empty() ? "" : ",";
+      codings += std::string(it->value());
+    }
+  }
+  std::erase_if(codings, [](char c) { return c == ' ' || c == '\t'; });
+  return iequals(codings, "chunked") ? "" : "unsupported Transfer-Encoding '" + codings + "' (only chunked)";
+}
+
+template <class Layer>
 class Session {
  public:
-  Session(std::shared_ptr<Connection> connection, Context& ctx) : m_conn(std::move(connection)), m_ctx(ctx) {
+  Session(std::shared_ptr<Connection> connection, Context& ctx, Layer layer)
+      : m_conn(std::move(connection)), m_ctx(ctx), m_layer(std::move(layer)), m_pace(ctx.config.min_body_rate) {
     beast::error_code ec;
     auto endpoint = m_conn->stream.socket().remote_endpoint(ec);
     if (!ec) {
@@ -59,6 +148,7 @@ class Session {
   asio::awaitable<void> run();
 
  private:
+  asio::awaitable<bool> handshake();
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> serve(http::request_parser<http::empty_body>& parser);
   asio::awaitable<Response> run_sink(http::request_parser<http::empty_body>& parser, const Request& request,
@@ -70,29 +160,39 @@ class Session {
   asio::awaitable<bool> discard_body(uint64_t length);
   asio::awaitable<bool> write_response(const Request& request, Response& response, unsigned version, bool keep_alive);
   asio::awaitable<bool> send_file(ReadFile& file, uint64_t offset, uint64_t length);
+  asio::awaitable<bool> copy_file(ReadFile& file, uint64_t offset, uint64_t length);
   asio::awaitable<bool> wait_writable();
   asio::awaitable<void> answer_bad_request(unsigned status, std::string_view message);
   asio::awaitable<void> close(bool linger);
   void access_log(const Request& request, unsigned status, uint64_t bytes_in,
                   std::chrono::steady_clock::time_point start);
+  void note_slow_body();
 
-  beast::tcp_stream& stream() { return m_conn->stream; }
-  char* body_buffer() {
-    if (m_body.empty()) {
-      m_body.resize(k_body_buffer);
+  auto& io() { return m_layer.io(); }
+  beast::tcp_stream& raw() { return m_conn->stream; }
+  // A buffer of at least `size` bytes (at most k_body_buffer are asked for); released after
+  // each request, so an idle connection holds none.
+  char* body_buffer(size_t size) {
+    if (m_body.size() < size) {
+      m_body = std::vector<char>(size);
     }
     return m_body.data();
   }
+  // Expiry of the next body read: --body-timeout, or sooner when --min-body-rate is not met.
+  void expire_body_read() { raw().expires_at(m_pace.deadline(seconds(m_ctx.config.body_timeout))); }
 
   std::shared_ptr<Connection> m_conn;
   Context& m_ctx;
+  Layer m_layer;
+  BodyPace m_pace;
   beast::flat_buffer m_buffer;
-  std::vector<char> m_body;     // allocated by the first request with a body, reused after
+  std::vector<char> m_body;     // the current request's body buffer; empty between requests
   std::string m_address;        // the peer's IP address
   std::string m_remote;         // address:port, for logs
   uint64_t m_bytes_out = 0;     // body bytes of the current response
   bool m_body_unread = false;   // the connection closes with request bytes unread
   bool m_body_started = false;  // the current request's body has been (partly) read
+  bool m_bad_chunk = false;     // the chunked body of the current request does not parse
 };
 
 // TLS records start with content type 22 (handshake): no HTTP method starts with that byte.
@@ -108,9 +208,22 @@ void note_tls_handshake(const std::string& remote) {
   }
 }
 
-asio::awaitable<void> Session::run() {
+// The mirror image, on the TLS listener: once per process too.
+void note_plain_http(const std::string& remote) {
+  static std::atomic<bool> noted{false};
+  if (!noted.exchange(true)) {
+    log(LogLevel::info, "plain HTTP on the TLS listener: clients must use https://", {{"remote", remote}});
+  }
+}
+
+template <class Layer>
+asio::awaitable<void> Session<Layer>::run() {
+  if (!co_await handshake()) {
+    co_await close(m_body_unread);
+    co_return;
+  }
   while (co_await wait_for_request()) {
-    if (starts_with_tls_handshake(m_buffer)) {
+    if (!Layer::k_tls && starts_with_tls_handshake(m_buffer)) {
       note_tls_handshake(m_remote);
       break;  // no HTTP answer: the client expects a TLS record and would only report garbage
     }
@@ -119,8 +232,8 @@ asio::awaitable<void> Session::run() {
     // boost::none here would reject every body; "no limit" is the largest value instead.
     parser.body_limit(std::numeric_limits<uint64_t>::max());
     beast::error_code ec;
-    stream().expires_after(seconds(m_ctx.config.header_timeout));
-    co_await http::async_read_header(stream(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
+    raw().expires_after(seconds(m_ctx.config.header_timeout));
+    co_await http::async_read_header(io(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == http::error::header_limit) {
       co_await answer_bad_request(431, "request header too large");
       break;
@@ -133,6 +246,10 @@ asio::awaitable<void> Session::run() {
     if (ec) {
       break;
     }
+    if (auto framing = framing_error(parser.get()); !framing.empty()) {
+      co_await answer_bad_request(400, "malformed request: " + framing);
+      break;
+    }
     if (!co_await serve(parser)) {
       break;
     }
@@ -140,8 +257,42 @@ asio::awaitable<void> Session::run() {
   co_await close(m_body_unread);
 }
 
+// TLS: reads the first bytes under the header timeout; a plain-HTTP client gets a readable 400,
+// anything else goes to the TLS handshake. Plain listeners have nothing to do.
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::handshake() {
+  if constexpr (Layer::k_tls) {
+    beast::error_code ec;
+    raw().expires_after(seconds(m_ctx.config.header_timeout));
+    auto n = co_await raw().async_read_some(m_buffer.prepare(k_header_read), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    m_buffer.commit(n);
+    if (!starts_with_tls_handshake(m_buffer)) {
+      note_plain_http(m_remote);
+      m_body_unread = true;
+      co_await asio::async_write(raw(), asio::buffer(k_plain_on_tls), asio::redirect_error(use_awaitable, ec));
+      co_return false;
+    }
+    auto used = co_await m_layer.stream.async_handshake(asio::ssl::stream_base::server, m_buffer.data(),
+                                                        asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      // Refused protocol versions, unknown CAs, missing client certificates: routine, not errors.
+      log(LogLevel::info, "TLS handshake failed", {{"remote", m_remote}, {"error", ec.message()}});
+      co_return false;
+    }
+    m_buffer.consume(used);
+    m_buffer.shrink_to_fit();
+    m_layer.client_cn = verified_client_cn(m_layer.stream.native_handle());
+    co_return m_buffer.size() == 0;  // the initial read held only handshake records
+  }
+  co_return true;
+}
+
 // Waits for the first byte of the next request, under the idle timeout; shutdown can cancel it.
-asio::awaitable<bool> Session::wait_for_request() {
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::wait_for_request() {
   if (m_buffer.size() > 0) {
     co_return true;  // a pipelined request is already buffered
   }
@@ -149,9 +300,10 @@ asio::awaitable<bool> Session::wait_for_request() {
     co_return false;
   }
   m_conn->idle = true;
+  m_buffer.shrink_to_fit();  // an idle connection keeps no buffer beyond the pending read's
   beast::error_code ec;
-  stream().expires_after(seconds(m_ctx.config.idle_timeout));
-  auto n = co_await stream().async_read_some(m_buffer.prepare(16 * 1024), asio::redirect_error(use_awaitable, ec));
+  raw().expires_after(seconds(m_ctx.config.idle_timeout));
+  auto n = co_await io().async_read_some(m_buffer.prepare(k_header_read), asio::redirect_error(use_awaitable, ec));
   m_conn->idle = false;
   if (ec) {
     co_return false;
@@ -160,11 +312,17 @@ asio::awaitable<bool> Session::wait_for_request() {
   co_return true;
 }
 
-asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& parser) {
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_body>& parser) {
   auto start = std::chrono::steady_clock::now();
   m_body_started = false;
+  m_bad_chunk = false;
   Request request = to_request(parser);
   request.remote_address = m_address;
+  if constexpr (Layer::k_tls) {
+    request.secure = true;
+    request.tls_client_cn = m_layer.client_cn;
+  }
   bool client_keep_alive = parser.keep_alive();
   unsigned version = parser.get().version();
   m_ctx.state.metrics.request_started();
@@ -188,8 +346,12 @@ asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& par
   outcome.sink.reset();
   uint64_t bytes_in = request.content_length.value_or(0);
   if (broken) {
+    m_body = {};
     m_ctx.state.metrics.request_finished();
-    access_log(request, 499, 0, start);
+    access_log(request, m_bad_chunk ? 400 : 499, 0, start);
+    if (m_bad_chunk) {
+      co_await answer_bad_request(400, "malformed request: bad chunked encoding");
+    }
     co_return false;
   }
   if (!body_done) {
@@ -205,13 +367,16 @@ asio::awaitable<bool> Session::serve(http::request_parser<http::empty_body>& par
   }
   bool keep_alive = client_keep_alive && !response.close && !m_ctx.state.closing;
   bool written = co_await write_response(request, response, version, keep_alive);
+  m_body = {};
   m_ctx.state.metrics.request_finished();
   access_log(request, response.status, body_done ? bytes_in : 0, start);
   co_return written&& keep_alive;
 }
 
-asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_body>& parser, const Request& request,
-                                            Outcome& outcome, bool& body_done, bool& broken) {
+template <class Layer>
+asio::awaitable<Response> Session<Layer>::run_sink(http::request_parser<http::empty_body>& parser,
+                                                   const Request& request, Outcome& outcome, bool& body_done,
+                                                   bool& broken) {
   auto& sink = *outcome.sink;
   if (request.content_length && *request.content_length > outcome.body_limit) {
     RequestIdScope scope(request.request_id);
@@ -221,8 +386,8 @@ asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_bod
   }
   if (request.has_body() && iequals(request.header("Expect"), "100-continue")) {
     beast::error_code ec;
-    stream().expires_after(seconds(m_ctx.config.body_timeout));
-    co_await asio::async_write(stream(), asio::buffer(k_continue), asio::redirect_error(use_awaitable, ec));
+    raw().expires_after(seconds(m_ctx.config.body_timeout));
+    co_await asio::async_write(io(), asio::buffer(k_continue), asio::redirect_error(use_awaitable, ec));
   }
   Error error{Errc::io_error, ""};
   auto result = BodyResult::ok;
@@ -244,11 +409,13 @@ asio::awaitable<Response> Session::run_sink(http::request_parser<http::empty_bod
   co_return Response{};
 }
 
-// Streams the body into `sink` in pieces of k_body_buffer bytes.
-asio::awaitable<BodyResult> Session::read_body(http::request_parser<http::empty_body>& parser, const Request& request,
-                                               BodySink& sink, uint64_t limit, Error& error) {
-  char* buf = body_buffer();
+// Streams the body into `sink` in pieces of at most k_body_buffer bytes.
+template <class Layer>
+asio::awaitable<BodyResult> Session<Layer>::read_body(http::request_parser<http::empty_body>& parser,
+                                                      const Request& request, BodySink& sink, uint64_t limit,
+                                                      Error& error) {
   m_body_started = true;
+  m_pace.start();
   uint64_t total = 0;
   std::optional<http::request_parser<http::buffer_body>> chunked;
   uint64_t remaining = request.content_length.value_or(0);
@@ -265,6 +432,7 @@ asio::awaitable<BodyResult> Session::read_body(http::request_parser<http::empty_
       ok = co_await fill_fixed(remaining, filled, static_cast<size_t>(std::min<uint64_t>(remaining, k_body_buffer)));
     }
     if (!ok) {
+      note_slow_body();
       co_return BodyResult::broken;
     }
     total += filled;
@@ -272,7 +440,7 @@ asio::awaitable<BodyResult> Session::read_body(http::request_parser<http::empty_
       error = Error{Errc::too_large, "request body over the limit of " + std::to_string(limit) + " bytes"};
       co_return BodyResult::sink_error;
     }
-    if (auto written = sink.write(std::span<const char>(buf, filled)); !written) {
+    if (auto written = sink.write(std::span<const char>(m_body.data(), filled)); !written) {
       error = written.error();
       co_return BodyResult::sink_error;
     }
@@ -280,39 +448,55 @@ asio::awaitable<BodyResult> Session::read_body(http::request_parser<http::empty_
   co_return BodyResult::ok;
 }
 
+template <class Layer>
+void Session<Layer>::note_slow_body() {
+  if (m_pace.too_slow()) {
+    log(LogLevel::warn, "request body slower than --min-body-rate, connection closed",
+        {{"remote", m_remote}, {"min_body_rate", m_ctx.config.min_body_rate}});
+  }
+}
+
 // Fills the body buffer with `want` bytes: first what the header read left over, then straight
-// from the socket (large reads, no copy through Beast's buffer).
-asio::awaitable<bool> Session::fill_fixed(uint64_t& remaining, size_t& filled, size_t want) {
-  char* buf = body_buffer();
+// from the stream (large reads, no copy through Beast's buffer).
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::fill_fixed(uint64_t& remaining, size_t& filled, size_t want) {
+  char* buf = body_buffer(want);
   size_t buffered = std::min(m_buffer.size(), want);
   if (buffered > 0) {
     std::memcpy(buf, m_buffer.data().data(), buffered);
     m_buffer.consume(buffered);
     filled = buffered;
+    m_pace.add(buffered);
   }
   while (filled < want) {
     beast::error_code ec;
-    stream().expires_after(seconds(m_ctx.config.body_timeout));
-    auto n = co_await stream().async_read_some(asio::buffer(buf + filled, want - filled),
-                                               asio::redirect_error(use_awaitable, ec));
+    expire_body_read();
+    auto n = co_await io().async_read_some(asio::buffer(buf + filled, want - filled),
+                                           asio::redirect_error(use_awaitable, ec));
     if (ec) {
       co_return false;
     }
     filled += n;
+    m_pace.add(n);
   }
   remaining -= filled;
   co_return true;
 }
 
-asio::awaitable<bool> Session::fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled) {
-  char* buf = body_buffer();
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled) {
+  char* buf = body_buffer(k_body_buffer);
   while (filled < k_body_buffer && !parser.is_done()) {
     parser.get().body().data = buf + filled;
     parser.get().body().size = k_body_buffer - filled;
     beast::error_code ec;
-    stream().expires_after(seconds(m_ctx.config.body_timeout));
-    co_await http::async_read_some(stream(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
+    expire_body_read();
+    auto n = co_await http::async_read_some(io(), m_buffer, parser, asio::redirect_error(use_awaitable, ec));
+    m_pace.add(n);
     if (ec && ec != http::error::need_buffer) {
+      // A bad chunk size or extension is the client's error: it gets a 400 before the close.
+      m_bad_chunk = ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+                    ec != http::error::end_of_stream && ec != http::error::partial_message;
       co_return false;
     }
     filled = k_body_buffer - parser.get().body().size;
@@ -320,60 +504,51 @@ asio::awaitable<bool> Session::fill_chunked(http::request_parser<http::buffer_bo
   co_return true;
 }
 
-asio::awaitable<bool> Session::discard_body(uint64_t length) {
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::discard_body(uint64_t length) {
+  m_pace.start();
   while (length > 0) {
     size_t filled = 0;
     if (!co_await fill_fixed(length, filled, static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)))) {
+      note_slow_body();
       co_return false;
     }
   }
   co_return true;
 }
 
-asio::awaitable<bool> Session::write_response(const Request& request, Response& response, unsigned version,
-                                              bool keep_alive) {
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::write_response(const Request& request, Response& response, unsigned version,
+                                                     bool keep_alive) {
   bool bodiless = response.status == 204 || response.status == 304;
   bool with_file = response.file && request.method != Method::head && !bodiless;
   http::response<http::string_body> res;
   to_beast(response, request, version, keep_alive, res);
   m_bytes_out = with_file ? response.file_length : res.body().size();
   beast::error_code ec;
-  stream().expires_after(seconds(m_ctx.config.body_timeout));
+  raw().expires_after(seconds(m_ctx.config.body_timeout));
   http::response_serializer<http::string_body> serializer{res};
   if (with_file) {
-    co_await http::async_write_header(stream(), serializer, asio::redirect_error(use_awaitable, ec));
+    co_await http::async_write_header(io(), serializer, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       co_return false;
     }
     co_return co_await send_file(*response.file, response.file_offset, response.file_length);
   }
-  co_await http::async_write(stream(), serializer, asio::redirect_error(use_awaitable, ec));
+  co_await http::async_write(io(), serializer, asio::redirect_error(use_awaitable, ec));
   co_return !ec;
 }
 
-// Blob bytes go from the page cache to the socket with sendfile(2); other backends are copied.
-asio::awaitable<bool> Session::send_file(ReadFile& file, uint64_t offset, uint64_t length) {
-  stream().expires_never();
+// Blob bytes go from the page cache to the socket with sendfile(2); over TLS, or from other
+// backends, they are copied.
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::send_file(ReadFile& file, uint64_t offset, uint64_t length) {
   int fd = file.native_handle();
-  auto& socket = stream().socket();
-  if (fd < 0) {
-    char* buf = body_buffer();
-    while (length > 0) {
-      auto n = file.read_at(offset, std::span<char>(buf, std::min<uint64_t>(length, k_body_buffer)));
-      if (!n || *n == 0) {
-        co_return false;
-      }
-      beast::error_code ec;
-      stream().expires_after(seconds(m_ctx.config.body_timeout));
-      co_await asio::async_write(stream(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        co_return false;
-      }
-      offset += *n;
-      length -= *n;
-    }
-    co_return true;
+  if (Layer::k_tls || fd < 0) {
+    co_return co_await copy_file(file, offset, length);
   }
+  raw().expires_never();
+  auto& socket = raw().socket();
   socket.native_non_blocking(true);
   while (length > 0) {
     auto off = static_cast<off_t>(offset);
@@ -394,8 +569,29 @@ asio::awaitable<bool> Session::send_file(ReadFile& file, uint64_t offset, uint64
   co_return true;
 }
 
-asio::awaitable<bool> Session::wait_writable() {
-  asio::steady_timer timer(stream().get_executor());
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::copy_file(ReadFile& file, uint64_t offset, uint64_t length) {
+  char* buf = body_buffer(static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)));
+  while (length > 0) {
+    auto n = file.read_at(offset, std::span<char>(buf, std::min<uint64_t>(length, k_body_buffer)));
+    if (!n || *n == 0) {
+      co_return false;
+    }
+    beast::error_code ec;
+    raw().expires_after(seconds(m_ctx.config.body_timeout));
+    co_await asio::async_write(io(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    offset += *n;
+    length -= *n;
+  }
+  co_return true;
+}
+
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::wait_writable() {
+  asio::steady_timer timer(raw().get_executor());
   timer.expires_after(seconds(m_ctx.config.body_timeout));
   timer.async_wait([conn = m_conn](beast::error_code ec) {
     if (!ec) {
@@ -404,12 +600,13 @@ asio::awaitable<bool> Session::wait_writable() {
     }
   });
   beast::error_code ec;
-  co_await stream().socket().async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+  co_await raw().socket().async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
   timer.cancel();
   co_return !ec;
 }
 
-asio::awaitable<void> Session::answer_bad_request(unsigned status, std::string_view message) {
+template <class Layer>
+asio::awaitable<void> Session<Layer>::answer_bad_request(unsigned status, std::string_view message) {
   Request request;
   request.request_id = new_request_id();
   auto response = error_response(status, status == 431 ? "SIZE_INVALID" : "UNSUPPORTED", message);
@@ -419,28 +616,31 @@ asio::awaitable<void> Session::answer_bad_request(unsigned status, std::string_v
 }
 
 // Half-closes, then (when a body was left unread) drains a little so the client reads the
-// response before the kernel answers its remaining bytes with a reset.
-asio::awaitable<void> Session::close(bool linger) {
+// response before the kernel answers its remaining bytes with a reset. TLS connections end
+// without close_notify: every response is delimited by its length, so nothing is truncated.
+template <class Layer>
+asio::awaitable<void> Session<Layer>::close(bool linger) {
   beast::error_code ec;
-  stream().socket().shutdown(tcp::socket::shutdown_send, ec);
+  raw().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (linger && !ec) {
     std::array<char, 64 * 1024> scratch;
     uint64_t drained = 0;
     auto deadline = std::chrono::steady_clock::now() + k_linger_time;
     while (drained < k_linger_bytes && std::chrono::steady_clock::now() < deadline) {
-      stream().expires_at(deadline);
-      auto n = co_await stream().async_read_some(asio::buffer(scratch), asio::redirect_error(use_awaitable, ec));
+      raw().expires_at(deadline);
+      auto n = co_await raw().async_read_some(asio::buffer(scratch), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         break;
       }
       drained += n;
     }
   }
-  stream().socket().close(ec);
+  raw().socket().close(ec);
 }
 
-void Session::access_log(const Request& request, unsigned status, uint64_t bytes_in,
-                         std::chrono::steady_clock::time_point start) {
+template <class Layer>
+void Session<Layer>::access_log(const Request& request, unsigned status, uint64_t bytes_in,
+                                std::chrono::steady_clock::time_point start) {
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   m_ctx.state.metrics.record(status, bytes_in, m_bytes_out, elapsed);
   if (m_ctx.config.access_log) {
@@ -458,15 +658,9 @@ void Session::access_log(const Request& request, unsigned status, uint64_t bytes
   m_bytes_out = 0;
 }
 
-}  // namespace
-
-void start_session(tcp::socket socket, Context& ctx, ConnectionTracker& tracker) {
-  beast::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);  // small responses on keep-alive crawl without it
-  auto connection = std::make_shared<Connection>(std::move(socket));
-  tracker.add(connection);
-  ctx.state.metrics.connection_opened();
-  auto session = std::make_shared<Session>(connection, ctx);
+template <class Layer>
+void spawn(std::shared_ptr<Connection> connection, Context& ctx, ConnectionTracker& tracker, Layer layer) {
+  auto session = std::make_shared<Session<Layer>>(connection, ctx, std::move(layer));
   asio::co_spawn(
       connection->stream.get_executor(), [session]() -> asio::awaitable<void> { co_await session->run(); },
       [&ctx, &tracker, key = connection.get()](std::exception_ptr e) {
@@ -480,6 +674,21 @@ void start_session(tcp::socket socket, Context& ctx, ConnectionTracker& tracker)
           }
         }
       });
+}
+
+}  // namespace
+
+void start_session(tcp::socket socket, Context& ctx, ConnectionTracker& tracker) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);  // small responses on keep-alive crawl without it
+  auto connection = std::make_shared<Connection>(std::move(socket));
+  tracker.add(connection);
+  ctx.state.metrics.connection_opened();
+  if (ctx.state.tls) {
+    spawn(connection, ctx, tracker, TlsLayer(*connection, ctx.state.tls->current()));
+  } else {
+    spawn(connection, ctx, tracker, PlainLayer(*connection));
+  }
 }
 
 }  // namespace regd::daemon

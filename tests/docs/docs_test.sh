@@ -81,6 +81,8 @@ done
 foreign=(
   --dest-tls-verify --src-tls-verify --tls-verify --format                   # skopeo
   --authfile --password-stdin --creds --src-creds --dest-creds               # skopeo, podman
+  --cert-dir --src-cert-dir --dest-cert-dir                                  # skopeo, podman
+  --cacert                                                                   # curl
   --volfile-server --volfile-id --attribute-timeout --entry-timeout          # glusterfs
   --negative-timeout --fopen-keep-cache
   --install --prefix --build --test-dir --output-on-failure                  # cmake, ctest
