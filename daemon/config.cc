@@ -170,6 +170,7 @@ void add_config_options(CLI::App& app, Config& c) {
       ->capture_default_str();
   add_gc_options(app, c);
   add_auth_options(app, c.auth);
+  add_limits_options(app, c.limits);
 }
 
 Status validate_config(const Config& c) {
@@ -190,6 +191,9 @@ Status validate_config(const Config& c) {
   }
   if (auto auth = validate_auth_config(c.auth); !auth) {
     return auth;
+  }
+  if (auto limits = validate_limits_config(c.limits); !limits) {
+    return limits;
   }
   return validate_gc(c);
 }

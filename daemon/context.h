@@ -15,6 +15,7 @@
 namespace regd::daemon {
 
 class Auth;
+class Limits;
 
 struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
@@ -26,6 +27,8 @@ struct ServerState {
   std::vector<std::function<void()>> reloaders;
   // Authentication and authorization (auth.h); null when auth is off. Set before Server::run.
   std::shared_ptr<Auth> auth;
+  // Rate limits and quotas (request_limits.h); null: none (unit tests). Set before Server::run.
+  std::shared_ptr<Limits> limits;
 };
 
 struct Context {

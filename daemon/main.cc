@@ -9,6 +9,7 @@
 #include "config.h"
 #include "exit_codes.h"
 #include "gc_task.h"
+#include "request_limits.h"
 #include "log.h"
 #include "regd/duration.h"
 #include "regd/registry.h"
@@ -99,6 +100,7 @@ int serve(const Config& config) {
     state.auth = *auth;
     state.reloaders.push_back([auth = *auth] { auth->reload(); });
   }
+  state.limits = std::make_shared<Limits>(config.limits);
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
