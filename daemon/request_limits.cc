@@ -94,7 +94,7 @@ std::vector<Limits::Session> Limits::open_sessions(Registry& registry, const std
 std::optional<Response> Limits::check_new_session(Registry& registry, const std::string& repo,
                                                   const std::string& user) {
   if (uint32_t cap = m_config.max_uploads_per_repository; cap != 0) {
-    auto count = registry.count_uploads(repo, cap);
+    auto count = registry.count_uploads(repo);
     if (count && *count >= cap) {
       return too_many_requests("repository " + repo + " has " + std::to_string(cap) + " upload sessions open",
                                std::chrono::seconds(60));
