@@ -9,11 +9,11 @@
 #include "config.h"
 #include "exit_codes.h"
 #include "gc_task.h"
-#include "request_limits.h"
 #include "log.h"
 #include "regd/duration.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
+#include "request_limits.h"
 #include "server.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere

@@ -3,9 +3,9 @@
 // instance serves any request of an upload; Location headers are relative and carry no state.
 #include "error_table.h"
 #include "http_util.h"
-#include "request_limits.h"
 #include "log.h"
 #include "regd/reference.h"
+#include "request_limits.h"
 #include "routes.h"
 
 namespace regd::daemon {
