@@ -178,6 +178,7 @@ void add_config_options(CLI::App& app, Config& c) {
   add_gc_options(app, c);
   add_auth_options(app, c.auth);
   add_tls_options(app, c.tls);
+  add_limits_options(app, c.limits);
 }
 
 Status validate_config(const Config& c) {
@@ -204,6 +205,9 @@ Status validate_config(const Config& c) {
   }
   if (auto tls = validate_tls_config(c.tls); !tls) {
     return tls;
+  }
+  if (auto limits = validate_limits_config(c.limits); !limits) {
+    return limits;
   }
   return validate_gc(c);
 }

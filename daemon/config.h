@@ -46,6 +46,20 @@ struct TlsConfig {
   bool enabled() const { return !cert.empty(); }
 };
 
+// Rate limits and quotas (config_limits.cc, docs/security.md "Rate limits and quotas"). Every
+// limit is per instance: nothing is shared, so a fleet admits the limit times its instances.
+struct LimitsConfig {
+  double rate_limit_address = 0;               // requests/s per client address; 0: off
+  double rate_limit_user = 0;                  // requests/s per authenticated user; 0: off
+  double rate_limit_burst = 0;                 // bucket size; 0: one second's worth (at least 1)
+  uint32_t rate_limit_entries = 100000;        // buckets kept per limit, at most
+  std::string trusted_proxies;                 // CIDRs whose X-Forwarded-For is believed
+  uint32_t max_concurrent_uploads = 256;       // upload bodies in flight per instance; 0: no cap
+  uint32_t max_uploads_per_repository = 1000;  // open sessions in a repository's _uploads; 0: no cap
+  uint32_t max_uploads_per_user = 100;         // open sessions a user started through this instance; 0: no cap
+  uint32_t max_tags_per_push = 64;             // ?tag= values of one manifest PUT
+};
+
 struct Config {
   std::string root = "./data";
   std::string listen = "127.0.0.1:5000";
@@ -79,6 +93,7 @@ struct Config {
   std::string config_file;           // --config / REGD_CONFIG
   AuthConfig auth;
   TlsConfig tls;
+  LimitsConfig limits;
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
@@ -106,6 +121,11 @@ void add_auth_options(CLI::App& app, AuthConfig& auth);
 // needs them). Files are read at start-up (tls.h), not here. Errors: invalid_argument.
 void add_tls_options(CLI::App& app, TlsConfig& tls);
 [[nodiscard]] Status validate_tls_config(const TlsConfig& tls);
+
+// config_limits.cc: binds the LimitsConfig fields, and checks them (non-negative rates, the
+// proxy list parses). Errors: invalid_argument.
+void add_limits_options(CLI::App& app, LimitsConfig& limits);
+[[nodiscard]] Status validate_limits_config(const LimitsConfig& limits);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

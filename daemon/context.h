@@ -16,6 +16,7 @@ namespace regd::daemon {
 
 class Auth;
 class TlsContexts;
+class Limits;
 
 struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
@@ -29,6 +30,8 @@ struct ServerState {
   std::shared_ptr<Auth> auth;
   // The TLS contexts of the listener (tls.h); null when TLS is off. Set before Server::run.
   std::shared_ptr<TlsContexts> tls;
+  // Rate limits and quotas (request_limits.h); null: none (unit tests). Set before Server::run.
+  std::shared_ptr<Limits> limits;
 };
 
 struct Context {

@@ -13,6 +13,7 @@
 #include "regd/duration.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
+#include "request_limits.h"
 #include "server.h"
 #include "tls.h"
 
@@ -108,6 +109,7 @@ int serve(const Config& config) {
     state.tls = *tls;
     state.reloaders.push_back([tls = *tls] { tls->reload(); });
   }
+  state.limits = std::make_shared<Limits>(config.limits);
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);

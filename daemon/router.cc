@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "error_table.h"
+#include "request_limits.h"
 #include "routes.h"
 
 namespace regd::daemon {
@@ -65,6 +66,49 @@ bool is_write(Method method) {
   return method == Method::post || method == Method::put || method == Method::patch || method == Method::del;
 }
 
+// Probes of load balancers and scrapers are never rate-limited: a limited probe would take the
+// instance out of rotation for what its clients did.
+bool is_probe(RouteKind kind) {
+  return kind == RouteKind::healthz || kind == RouteKind::readyz || kind == RouteKind::metrics;
+}
+
+// An upload request that streams a body (PATCH, PUT, single POST) holds a slot of
+// --max-concurrent-uploads until its sink is done.
+bool is_upload_body(const Request& request, RouteKind kind) {
+  bool upload = kind == RouteKind::upload || kind == RouteKind::upload_start;
+  bool method = request.method == Method::post || request.method == Method::put || request.method == Method::patch;
+  return upload && method && request.has_body();
+}
+
+// Forwards to the handler's sink while holding the upload slot.
+class SlotSink : public BodySink {
+ public:
+  SlotSink(std::unique_ptr<BodySink> sink, std::unique_ptr<Limits::UploadSlot> slot)
+      : m_sink(std::move(sink)), m_slot(std::move(slot)) {}
+  Status write(std::span<const char> data) override { return m_sink->write(data); }
+  Response finish() override { return m_sink->finish(); }
+  Response on_error(const Error& error) override { return m_sink->on_error(error); }
+
+ private:
+  std::unique_ptr<BodySink> m_sink;
+  std::unique_ptr<Limits::UploadSlot> m_slot;
+};
+
+Outcome run_handler(Context& ctx, Request& request, const Route& route);
+
+// The handler of an upload with a body runs only with a slot, which its sink keeps.
+Outcome run_with_slot(Context& ctx, Request& request, const Route& route) {
+  auto slot = ctx.state.limits->upload_slot();
+  if (!slot) {
+    return std::move(slot.error());
+  }
+  Outcome outcome = run_handler(ctx, request, route);
+  if (outcome.sink) {
+    outcome.sink = std::make_unique<SlotSink>(std::move(outcome.sink), std::move(*slot));
+  }
+  return outcome;
+}
+
 }  // namespace
 
 Route match_route(std::string_view path) {
@@ -92,19 +136,41 @@ Route match_route(std::string_view path) {
   return repo_route(path.substr(4));
 }
 
-// The pipeline: match the route, authenticate and authorize (every route, the token endpoint
-// included, passes here), refuse writes on a read-only instance, run the handler.
+// The pipeline: match the route, the per-address rate limit (before auth: a flood of bad
+// credentials costs no bcrypt), authenticate and authorize (every route, the token endpoint
+// included, passes here), the per-user rate limit, refuse writes on a read-only instance, take
+// an upload slot, run the handler.
 Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
+  Limits* limits = ctx.state.limits.get();
+  if (limits && !is_probe(route.kind)) {
+    if (auto limited = limits->check_address(request)) {
+      return std::move(*limited);
+    }
+  }
   if (ctx.state.auth) {
     if (auto refused = ctx.state.auth->check(request, route)) {
       return std::move(*refused);
+    }
+  }
+  if (limits && !is_probe(route.kind)) {
+    if (auto limited = limits->check_user(request)) {
+      return std::move(*limited);
     }
   }
   if (route.kind != RouteKind::token && ctx.config.read_only && is_write(request.method) &&
       route.kind != RouteKind::not_found) {
     return error_response(405, "UNSUPPORTED", "this registry instance is read-only");
   }
+  if (limits && is_upload_body(request, route.kind)) {
+    return run_with_slot(ctx, request, route);
+  }
+  return run_handler(ctx, request, route);
+}
+
+namespace {
+
+Outcome run_handler(Context& ctx, Request& request, const Route& route) {
   switch (route.kind) {
     case RouteKind::not_found:
       return error_response(404, "NOT_FOUND", "no such endpoint: " + request.path);
@@ -132,6 +198,8 @@ Outcome dispatch(Context& ctx, Request& request) {
   }
   return error_response(404, "NOT_FOUND", "no such endpoint");
 }
+
+}  // namespace
 
 Response method_not_allowed(std::string_view allow) {
   auto r = error_response(405, "UNSUPPORTED", "method not allowed; allowed: " + std::string(allow));

@@ -96,6 +96,19 @@ class ManifestSink : public BodySink {
   std::string m_content;
 };
 
+// Each ?tag= costs two synced link writes: a push carries at most --max-tags-per-push of them
+// (0: any number). Checked before the body is read.
+std::optional<Response> check_tag_count(const Context& ctx, const Request& request) {
+  uint32_t cap = ctx.config.limits.max_tags_per_push;
+  size_t count = query_values(request.query, "tag").size();
+  if (cap == 0 || count <= cap) {
+    return std::nullopt;
+  }
+  return error_response(
+      400, "TAG_INVALID",
+      std::to_string(count) + " tag parameters; a manifest PUT may carry at most " + std::to_string(cap));
+}
+
 // Checked before the body is read, so a bad reference costs no upload.
 Status validate_put_reference(std::string_view reference) {
   if (is_digest_reference(reference)) {
@@ -141,6 +154,9 @@ Outcome handle_manifest(Context& ctx, const Request& request, const Route& route
     case Method::put:
       if (auto valid = validate_put_reference(route.ref); !valid) {
         return error_response(valid.error(), Area::manifest);
+      }
+      if (auto refused = check_tag_count(ctx, request)) {
+        return std::move(*refused);
       }
       return Outcome(std::make_unique<ManifestSink>(ctx, request, route), ctx.config.max_manifest_size);
     case Method::del:

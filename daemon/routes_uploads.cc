@@ -5,6 +5,7 @@
 #include "http_util.h"
 #include "log.h"
 #include "regd/reference.h"
+#include "request_limits.h"
 #include "routes.h"
 
 namespace regd::daemon {
@@ -102,14 +103,25 @@ class DiscardSink : public BodySink {
 // same lock. With a Content-Range, exactly its length must arrive, else the chunk is cut off.
 class ChunkSink : public BodySink {
  public:
+  // `single_post`: the session exists only for this request (checked_single_post), so a
+  // refused or broken body cancels it rather than leaving it to the upload TTL.
   ChunkSink(Context& ctx, std::unique_ptr<UploadWriter> writer, std::string name, std::string id,
-            std::optional<Digest> digest, std::optional<uint64_t> expected)
+            std::optional<Digest> digest, std::optional<uint64_t> expected, bool single_post = false)
       : m_ctx(ctx),
         m_writer(std::move(writer)),
         m_name(std::move(name)),
         m_id(std::move(id)),
         m_digest(std::move(digest)),
-        m_expected(expected) {}
+        m_expected(expected),
+        m_single_post(single_post) {}
+  ~ChunkSink() override {
+    if (m_single_post && m_writer) {
+      m_writer.reset();
+      (void)m_ctx.registry.cancel_upload(m_name, m_id);
+    }
+  }
+  ChunkSink(const ChunkSink&) = delete;
+  ChunkSink& operator=(const ChunkSink&) = delete;
   Status write(std::span<const char> data) override {
     m_received += data.size();
     if (m_expected && m_received > *m_expected) {
@@ -133,6 +145,10 @@ class ChunkSink : public BodySink {
   }
   Response on_error(const Error& error) override {
     m_writer.reset();  // cuts the session back to where this chunk started
+    if (m_single_post) {
+      (void)m_ctx.registry.cancel_upload(m_name, m_id);
+      return error_response(error, Area::upload);
+    }
     return upload_error(m_ctx, error, m_name, m_id);
   }
 
@@ -142,6 +158,10 @@ class ChunkSink : public BodySink {
     auto info = m_writer->commit(digest);
     m_writer.reset();
     if (!info) {
+      if (m_single_post) {
+        (void)m_ctx.registry.cancel_upload(m_name, m_id);
+        return error_response(info.error(), Area::upload);
+      }
       return upload_error(m_ctx, info.error(), m_name, m_id);
     }
     return blob_created(m_name, info->digest);
@@ -158,7 +178,27 @@ class ChunkSink : public BodySink {
   std::optional<Digest> m_digest;
   std::optional<uint64_t> m_expected;  // bytes the Content-Range announced
   uint64_t m_received = 0;
+  bool m_single_post = false;
 };
+
+// Starts a session within the quotas (--max-uploads-per-repository, --max-uploads-per-user).
+std::expected<UploadStatus, Response> new_session(Context& ctx, const Request& request, const std::string& name,
+                                                  DigestAlgorithm algorithm) {
+  Limits* limits = ctx.state.limits.get();
+  if (limits) {
+    if (auto refused = limits->check_new_session(ctx.registry, name, request.user)) {
+      return std::unexpected(std::move(*refused));
+    }
+  }
+  auto upload = ctx.registry.start_upload(name, algorithm);
+  if (!upload) {
+    return std::unexpected(error_response(upload.error(), Area::upload));
+  }
+  if (limits) {
+    limits->record_session(request.user, name, upload->id);
+  }
+  return *upload;
+}
 
 uint64_t upload_limit(const Context& ctx) {
   return ctx.config.max_upload_size == 0 ? std::numeric_limits<uint64_t>::max() : ctx.config.max_upload_size;
@@ -196,16 +236,17 @@ std::optional<Response> try_mount(Context& ctx, const Request& request, const st
 // With auth on, a single POST goes through a session: the content arrives and is checked before
 // anything is linked. (put_blob links a blob already stored before the body is read: knowing a
 // digest would be enough to read another repository's blob.)
-Outcome checked_single_post(Context& ctx, const std::string& name, const Digest& digest) {
-  auto upload = ctx.registry.start_upload(name, digest.algorithm());
+Outcome checked_single_post(Context& ctx, const Request& request, const std::string& name, const Digest& digest) {
+  auto upload = new_session(ctx, request, name, digest.algorithm());
   if (!upload) {
-    return error_response(upload.error(), Area::upload);
+    return std::move(upload.error());
   }
   auto writer = ctx.registry.append_upload(name, upload->id, 0);
   if (!writer) {
+    (void)ctx.registry.cancel_upload(name, upload->id);
     return error_response(writer.error(), Area::upload);
   }
-  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), name, upload->id, digest, std::nullopt),
+  return Outcome(std::make_unique<ChunkSink>(ctx, std::move(*writer), name, upload->id, digest, std::nullopt, true),
                  upload_limit(ctx));
 }
 
@@ -215,7 +256,7 @@ Outcome single_post(Context& ctx, const Request& request, const std::string& nam
     return error_response(digest.error(), Area::upload);
   }
   if (request.permissions) {
-    return checked_single_post(ctx, name, *digest);
+    return checked_single_post(ctx, request, name, *digest);
   }
   auto writer = ctx.registry.put_blob(name, *digest);
   if (!writer) {
@@ -328,9 +369,9 @@ Outcome handle_upload_start(Context& ctx, const Request& request, const Route& r
   if (!algorithm) {
     return error_response(algorithm.error(), Area::upload);
   }
-  auto upload = ctx.registry.start_upload(route.name, *algorithm);
+  auto upload = new_session(ctx, request, route.name, *algorithm);
   if (!upload) {
-    return error_response(upload.error(), Area::upload);
+    return std::move(upload.error());
   }
   return upload_response(202, route.name, *upload);
 }

@@ -17,6 +17,14 @@ class BlobWriterImpl final : public BlobWriter {
         m_digest(std::move(digest)),
         m_hasher(m_digest.algorithm()),
         m_link_path(std::move(link_path)) {}
+  ~BlobWriterImpl() override {
+    if (m_file) {
+      m_file.reset();
+      remove_empty_dir();
+    }
+  }
+  BlobWriterImpl(const BlobWriterImpl&) = delete;
+  BlobWriterImpl& operator=(const BlobWriterImpl&) = delete;
 
   Status write(std::span<const char> data) override {
     if (!m_file) {
@@ -34,6 +42,8 @@ class BlobWriterImpl final : public BlobWriter {
     auto file = std::move(m_file);
     Digest actual = m_hasher.digest();
     if (actual != m_digest) {
+      file.reset();
+      remove_empty_dir();
       return fail(Errc::digest_invalid, "blob content is " + actual.str() + ", not " + m_digest.str());
     }
     REGD_TRY(file->commit());
@@ -43,6 +53,12 @@ class BlobWriterImpl final : public BlobWriter {
   }
 
  private:
+  // A refused or abandoned blob leaves no blobs/<alg>/<xx>/<hex>/ directory behind (its temp
+  // file is gone by now). remove() takes only an empty directory: one holding a concurrent
+  // writer's temp file or committed data stays. A writer that made the directory an instant
+  // before may see it vanish and fail with io_error; its client retries.
+  void remove_empty_dir() { (void)m_storage->remove(layout::blob_dir(m_digest)); }
+
   std::shared_ptr<Storage> m_storage;
   std::unique_ptr<WriteFile> m_file;
   Digest m_digest;

@@ -1,5 +1,7 @@
 #include "regd/gc.h"
 
+#include <algorithm>
+
 #include "gc_lease.h"
 #include "gc_scan.h"
 #include "gc_sweep.h"
@@ -67,7 +69,11 @@ Result<bool> upload_is_stale(Storage& storage, const std::string& repo, const st
   return true;
 }
 
-Result<std::vector<StaleUpload>> find_stale_uploads(Storage& storage, const GcScan& scan, Clock::time_point cutoff) {
+// Stale: older than the upload TTL (`cutoff`), or, for a session that never received a byte,
+// older than the grace window (`empty_cutoff`): an empty session costs inodes and counts
+// against the per-repository session cap, and a client gone for that long restarts its upload.
+Result<std::vector<StaleUpload>> find_stale_uploads(Storage& storage, const GcScan& scan, Clock::time_point cutoff,
+                                                    Clock::time_point empty_cutoff) {
   std::vector<StaleUpload> stale;
   for (const RepoLinks& repo : scan.repos) {
     std::vector<std::string> ids;
@@ -81,12 +87,13 @@ Result<std::vector<StaleUpload>> find_stale_uploads(Storage& storage, const GcSc
       return std::unexpected(listed.error());
     }
     for (const std::string& id : ids) {
-      auto old = upload_is_stale(storage, repo.repo, id, cutoff);
+      auto data = storage.stat(layout::upload_data(repo.repo, id));
+      bool empty = !data || data->size == 0;
+      auto old = upload_is_stale(storage, repo.repo, id, empty ? std::max(cutoff, empty_cutoff) : cutoff);
       if (!old) {
         return std::unexpected(old.error());
       }
       if (*old) {
-        auto data = storage.stat(layout::upload_data(repo.repo, id));
         stale.push_back({repo.repo, id, data ? data->size : 0});
       }
     }
@@ -190,7 +197,7 @@ Result<GcReport> collect_garbage(std::shared_ptr<Storage> storage, const GcOptio
   if (!candidates) {
     return std::unexpected(candidates.error());
   }
-  auto uploads = find_stale_uploads(*storage, *scan, report.t0 - options.upload_ttl);
+  auto uploads = find_stale_uploads(*storage, *scan, report.t0 - options.upload_ttl, cutoff);
   if (!uploads) {
     return std::unexpected(uploads.error());
   }

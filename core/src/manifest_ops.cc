@@ -1,5 +1,3 @@
-#include <nlohmann/json.hpp>
-
 #include "layout.h"
 #include "regd/manifest.h"
 #include "regd/reference.h"
@@ -25,24 +23,6 @@ Result<ParsedReference> parse_reference(std::string_view reference) {
   }
   REGD_TRY(validate_tag(reference));
   return ParsedReference{std::nullopt, std::string(reference)};
-}
-
-// Media type of stored content, which may predate our parser (e.g. schema1 from registry:2).
-std::string stored_media_type(std::string_view content) {
-  if (auto parsed = parse_manifest("", content)) {
-    return parsed->media_type;
-  }
-  auto json = nlohmann::json::parse(content, nullptr, false);
-  if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string()) {
-    return json["mediaType"].get<std::string>();
-  }
-  if (json.is_object() && json.value("schemaVersion", 0) == 1) {
-    return "application/vnd.docker.distribution.manifest.v1+prettyjws";
-  }
-  if (json.is_object() && json.contains("manifests")) {
-    return std::string(media_type::oci_index);
-  }
-  return std::string(media_type::oci_manifest);
 }
 
 }  // namespace
@@ -179,6 +159,33 @@ Result<std::string> RegistryImpl::read_manifest_blob(const Digest& digest) {
                       "manifest " + digest.str() + ": data missing");
 }
 
+std::shared_ptr<const ManifestSummary> RegistryImpl::summary_of(const Digest& digest, std::string_view content) {
+  if (auto cached = m_manifest_cache->find(digest)) {
+    return cached;
+  }
+  auto summary = std::make_shared<const ManifestSummary>(summarize_manifest(content));
+  m_manifest_cache->insert(digest, summary);
+  return summary;
+}
+
+Result<std::shared_ptr<const ManifestSummary>> RegistryImpl::stored_summary(const Digest& digest) {
+  if (auto cached = m_manifest_cache->find(digest)) {
+    auto present = exists(layout::blob_data(digest));
+    if (!present) {
+      return std::unexpected(present.error());
+    }
+    if (!*present) {
+      return fail(Errc::manifest_unknown, "manifest " + digest.str() + ": data missing");
+    }
+    return cached;
+  }
+  auto content = read_manifest_blob(digest);
+  if (!content) {
+    return std::unexpected(content.error());
+  }
+  return summary_of(digest, *content);
+}
+
 Result<Manifest> RegistryImpl::get_manifest(std::string_view repo, std::string_view reference) {
   REGD_TRY(validate_repository(repo));
   auto digest = resolve(repo, reference);
@@ -192,7 +199,7 @@ Result<Manifest> RegistryImpl::get_manifest(std::string_view repo, std::string_v
   if (!content) {
     return std::unexpected(content.error());
   }
-  std::string type = stored_media_type(*content);
+  std::string type = summary_of(*digest, *content)->media_type;
   return Manifest{*digest, std::move(type), std::move(*content)};
 }
 
@@ -207,11 +214,8 @@ Status RegistryImpl::delete_manifest(std::string_view repo, const Digest& digest
   }
   REGD_TRY(check_tags_pointing_to(repo, digest));
   REGD_TRY(remove_tags_pointing_to(repo, digest));
-  if (auto content = read_manifest_blob(digest)) {
-    auto parsed = parse_manifest("", *content);
-    if (parsed && parsed->subject) {
-      REGD_TRY(m_storage->remove_all(layout::referrer_dir(repo, parsed->subject->digest, digest)));
-    }
+  if (auto summary = stored_summary(digest); summary && (*summary)->subject) {
+    REGD_TRY(m_storage->remove_all(layout::referrer_dir(repo, *(*summary)->subject, digest)));
   }
   // The revision link goes last, so that a failed delete can be retried.
   return m_storage->remove_all(layout::revision_dir(repo, digest));

@@ -18,18 +18,18 @@ Result<std::optional<Descriptor>> RegistryImpl::referrer_descriptor(std::string_
   if (!*linked) {
     return std::nullopt;
   }
-  auto content = read_manifest_blob(digest);
-  if (!content) {
-    if (content.error().code == Errc::manifest_unknown) {
+  auto summary = stored_summary(digest);
+  if (!summary) {
+    if (summary.error().code == Errc::manifest_unknown) {
       return std::nullopt;
     }
-    return std::unexpected(content.error());
+    return std::unexpected(summary.error());
   }
-  auto parsed = parse_manifest("", *content);
-  if (!parsed || !parsed->subject || parsed->subject->digest != subject) {
+  const ManifestSummary& s = **summary;
+  if (!s.valid || !s.subject || *s.subject != subject) {
     return std::nullopt;
   }
-  return Descriptor{parsed->media_type, digest, content->size(), referrer_artifact_type(*parsed), parsed->annotations};
+  return Descriptor{s.media_type, digest, s.size, s.artifact_type, s.annotations};
 }
 
 Result<std::vector<Descriptor>> RegistryImpl::list_referrers(std::string_view repo, const Digest& subject,
@@ -81,16 +81,15 @@ Status RegistryImpl::rebuild_referrers(std::string_view repo) {
     return std::unexpected(manifests.error());
   }
   for (const Digest& digest : *manifests) {
-    auto content = read_manifest_blob(digest);
-    if (!content) {
-      if (content.error().code == Errc::manifest_unknown) {
+    auto summary = stored_summary(digest);
+    if (!summary) {
+      if (summary.error().code == Errc::manifest_unknown) {
         continue;
       }
-      return std::unexpected(content.error());
+      return std::unexpected(summary.error());
     }
-    auto parsed = parse_manifest("", *content);
-    if (parsed && parsed->subject) {
-      REGD_TRY(ensure_link(layout::referrer_link(repo, parsed->subject->digest, digest), digest));
+    if ((*summary)->subject) {
+      REGD_TRY(ensure_link(layout::referrer_link(repo, *(*summary)->subject, digest), digest));
     }
   }
   return prune_referrers(repo);

@@ -1,6 +1,7 @@
 // The Registry implementation, split by concern over blob_ops.cc, upload_ops.cc,
 // upload_writer.cc, manifest_ops.cc, tag_ops.cc, listing.cc and referrers.cc; the shared link
-// helpers live in registry_impl.cc. Holds no mutable state: every call reads storage afresh.
+// helpers live in registry_impl.cc. Holds no mutable state but a bounded cache of summaries of
+// stored manifests by digest (immutable content: manifest_cache.h): every call reads storage afresh.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "manifest_cache.h"
 #include "regd/digest.h"
 #include "regd/manifest.h"
 #include "regd/registry.h"
@@ -65,6 +67,7 @@ class RegistryImpl final : public Registry {
                                                       std::optional<uint64_t> offset) override;
   Result<BlobInfo> finish_upload(std::string_view repo, std::string_view id, const Digest& digest) override;
   Status cancel_upload(std::string_view repo, std::string_view id) override;
+  Result<size_t> count_uploads(std::string_view repo) override;
 
   Result<ManifestPutResult> put_manifest(std::string_view repo, std::string_view reference,
                                          std::string_view content_type, std::string_view content,
@@ -137,6 +140,11 @@ class RegistryImpl final : public Registry {
   // Resolves a tag or digest reference to a manifest digest with a revision link in repo.
   Result<Digest> resolve(std::string_view repo, std::string_view reference);
   Result<std::string> read_manifest_blob(const Digest& digest);
+  // The summary of stored manifest content (cached by digest: parsed once per process).
+  std::shared_ptr<const ManifestSummary> summary_of(const Digest& digest, std::string_view content);
+  // The summary of the stored manifest `digest`; its data is read only when not cached (a
+  // cached one is still checked to exist). Errors: manifest_unknown, io_error.
+  Result<std::shared_ptr<const ManifestSummary>> stored_summary(const Digest& digest);
   Status check_references(std::string_view repo, const ParsedManifest& parsed);
   Status check_blob_reference(std::string_view repo, const Descriptor& descriptor);
   Status store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
@@ -157,6 +165,7 @@ class RegistryImpl final : public Registry {
 
   std::shared_ptr<Storage> m_storage;
   RegistryOptions m_options;
+  std::unique_ptr<ManifestCache> m_manifest_cache = std::make_unique<ManifestCache>();
 };
 
 }  // namespace regd

@@ -137,6 +137,21 @@ Result<UploadStatus> RegistryImpl::start_upload(std::string_view repo, DigestAlg
   return UploadStatus{id, 0, now};
 }
 
+Result<size_t> RegistryImpl::count_uploads(std::string_view repo) {
+  REGD_TRY(validate_repository(repo));
+  size_t count = 0;
+  Status listed = m_storage->list(layout::uploads_root(repo), [&](const DirEntry& entry) -> Status {
+    if (entry.type == EntryType::directory && layout::is_upload_id(entry.name)) {
+      ++count;
+    }
+    return {};
+  });
+  if (!listed && listed.error().code != Errc::not_found) {
+    return std::unexpected(listed.error());
+  }
+  return count;
+}
+
 Result<UploadStatus> RegistryImpl::upload_status(std::string_view repo, std::string_view id) {
   REGD_TRY(check_upload(repo, id));
   auto started = read_started_at(repo, id);

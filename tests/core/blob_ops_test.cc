@@ -55,6 +55,29 @@ TEST_F(BlobOps, PutBlobStoresDataThenLink) {
   EXPECT_EQ(read_all(**file), "hello");
 }
 
+// A single POST whose content does not match its digest, or that is abandoned, leaves no
+// blobs/sha256/<xx>/<hex>/ directory (each would be an inode per refused request).
+TEST_F(BlobOps, RefusedOrAbandonedPutBlobLeavesNoDirectory) {
+  Digest claimed = digest_of("what was promised");
+  fs::path dir = blob_path(claimed).parent_path();
+  {
+    auto writer = m_registry->put_blob("lib/app", claimed);
+    ASSERT_OK(writer);
+    ASSERT_TRUE(*writer);
+    ASSERT_OK((**writer).write("something else"sv));
+    EXPECT_TRUE(fs::exists(dir));
+    EXPECT_ERRC((**writer).commit(), Errc::digest_invalid);
+  }
+  EXPECT_FALSE(fs::exists(dir));
+  {
+    auto writer = m_registry->put_blob("lib/app", claimed);
+    ASSERT_OK(writer);
+    ASSERT_OK((**writer).write("what was"sv));
+  }
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_FALSE(fs::exists(repo_path("lib/app") / "_layers/sha256" / claimed.hex()));
+}
+
 TEST_F(BlobOps, PutBlobOfStoredDataOnlyLinksIt) {
   ASSERT_OK(push_blob(*m_registry, "one", "shared"));
   Digest digest = digest_of("shared");

@@ -10,6 +10,7 @@ namespace regd::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace std::string_view_literals;
 
 class GcTest : public RegistryTest {
  protected:
@@ -207,6 +208,40 @@ TEST_F(GcTest, PurgesAbandonedUploadsOnly) {
   EXPECT_EQ(report->uploads_removed, 1u);
   EXPECT_ERRC(m_registry->upload_status("app", old_upload->id), Errc::upload_unknown);
   EXPECT_OK(m_registry->upload_status("app", fresh->id));
+}
+
+// A session that never received a byte goes once older than the grace window, long before the
+// upload TTL; one holding data of the same age stays until the TTL.
+TEST_F(GcTest, PurgesEmptyUploadsAfterTheGraceWindow) {
+  auto empty = m_registry->start_upload("app");
+  ASSERT_OK(empty);
+  auto started = m_registry->start_upload("app");
+  ASSERT_OK(started);
+  auto writer = m_registry->append_upload("app", started->id, 0);
+  ASSERT_OK(writer);
+  ASSERT_OK((*writer)->write("some bytes"sv));
+  ASSERT_OK((*writer)->close());
+  writer->reset();
+  for (const auto& id : {empty->id, started->id}) {
+    write_disk(repo_path("app") / "_uploads" / id / "startedat", "2001-01-01T00:00:00Z");
+  }
+  age_everything(2h);
+  auto report = gc();
+  ASSERT_OK(report);
+  EXPECT_EQ(report->uploads_removed, 1u);
+  EXPECT_ERRC(m_registry->upload_status("app", empty->id), Errc::upload_unknown);
+  EXPECT_OK(m_registry->upload_status("app", started->id));
+  EXPECT_FALSE(std::filesystem::exists(repo_path("app") / "_uploads" / empty->id));
+}
+
+// An empty session inside the grace window is a client about to send its first chunk.
+TEST_F(GcTest, KeepsYoungEmptyUploads) {
+  auto empty = m_registry->start_upload("app");
+  ASSERT_OK(empty);
+  auto report = gc();
+  ASSERT_OK(report);
+  EXPECT_EQ(report->uploads_removed, 0u);
+  EXPECT_OK(m_registry->upload_status("app", empty->id));
 }
 
 // A writer that refreshed a link before checking the data exists (as every regd writer does) and

@@ -370,5 +370,28 @@ TEST(Manifest, KnowsTheFourManifestMediaTypes) {
   EXPECT_FALSE(is_manifest_media_type(""));
 }
 
+TEST(Manifest, MeasuresNestingWithoutParsing) {
+  EXPECT_FALSE(json_deeper_than("{}", 1));
+  EXPECT_TRUE(json_deeper_than("{\"a\":[]}", 1));
+  EXPECT_FALSE(json_deeper_than("{\"a\":[]}", 2));
+  EXPECT_FALSE(json_deeper_than("{\"a\":\"[[[[\\\"[[[\"}", 1));  // brackets in strings do not count
+  EXPECT_FALSE(json_deeper_than("{\"a\":1},{\"b\":2}", 1));      // siblings, not nesting
+  EXPECT_TRUE(json_deeper_than(std::string(100000, '['), 64));
+}
+
+// Two million nested arrays in a 4 MiB body: refused before a DOM is built.
+TEST(Manifest, RefusesNestingDeeperThanTheLimit) {
+  std::string deep = "{\"schemaVersion\":2,\"x\":" + std::string(2000000, '[') + std::string(2000000, ']') + "}";
+  auto parsed = parse_manifest("", deep);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code, Errc::manifest_invalid);
+  EXPECT_NE(parsed.error().message.find("nested deeper than 64"), std::string::npos);
+  std::string nested = "{\"schemaVersion\":2,\"x\":" + std::string(k_max_manifest_depth - 1, '[') +
+                       std::string(k_max_manifest_depth - 1, ']') + "}";
+  auto at_limit = parse_manifest("", nested);
+  ASSERT_FALSE(at_limit);
+  EXPECT_EQ(at_limit.error().message.find("nested deeper"), std::string::npos);  // refused for other reasons
+}
+
 }  // namespace
 }  // namespace regd

@@ -249,5 +249,24 @@ TEST_F(UploadOps, UnknownSessionMessagesNameTheRepository) {
   EXPECT_EQ(missing.error().message, "upload 00000000-0000-4000-8000-000000000000 not in repository r");
 }
 
+// count_uploads counts the published sessions of one repository, from storage.
+TEST_F(UploadOps, CountsTheSessionsOfARepository) {
+  auto none = m_registry->count_uploads("app");
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0u);
+  auto first = m_registry->start_upload("app");
+  ASSERT_OK(first);
+  ASSERT_OK(m_registry->start_upload("app"));
+  ASSERT_OK(m_registry->start_upload("other"));
+  auto two = another_registry()->count_uploads("app");
+  ASSERT_OK(two);
+  EXPECT_EQ(*two, 2u);
+  ASSERT_OK(m_registry->cancel_upload("app", first->id));
+  auto one = m_registry->count_uploads("app");
+  ASSERT_OK(one);
+  EXPECT_EQ(*one, 1u);
+  EXPECT_ERRC(m_registry->count_uploads("../escape"), Errc::name_invalid);
+}
+
 }  // namespace
 }  // namespace regd::testing

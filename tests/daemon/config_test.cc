@@ -152,6 +152,44 @@ TEST_F(ConfigSources, UnknownRegdVariablesAreReported) {
   EXPECT_EQ(unknown_environment(m_app, environment), (std::vector<std::string>{"REGD_LISTN", "REGD_READONLY"}));
 }
 
+TEST_F(ConfigSources, LimitOptionsComeFromFlagsTheFileAndTheEnvironment) {
+  auto path = file(
+      "rate-limit-address = 20\nrate-limit-burst = 40\ntrusted-proxies = \"10.0.0.0/8\"\n"
+      "max-concurrent-uploads = 8\nmax-uploads-per-repository = 50\n");
+  ::setenv("REGD_RATE_LIMIT_USER", "5.5", 1);
+  ::setenv("REGD_MAX_UPLOADS_PER_USER", "7", 1);
+  ASSERT_OK(load({"--config", path, "--max-tags-per-push", "16", "--rate-limit-entries", "1000"}));
+  ::unsetenv("REGD_RATE_LIMIT_USER");
+  ::unsetenv("REGD_MAX_UPLOADS_PER_USER");
+  const LimitsConfig& l = m_config.limits;
+  EXPECT_EQ(l.rate_limit_address, 20);
+  EXPECT_EQ(l.rate_limit_user, 5.5);
+  EXPECT_EQ(l.rate_limit_burst, 40);
+  EXPECT_EQ(l.rate_limit_entries, 1000u);
+  EXPECT_EQ(l.trusted_proxies, "10.0.0.0/8");
+  EXPECT_EQ(l.max_concurrent_uploads, 8u);
+  EXPECT_EQ(l.max_uploads_per_repository, 50u);
+  EXPECT_EQ(l.max_uploads_per_user, 7u);
+  EXPECT_EQ(l.max_tags_per_push, 16u);
+  EXPECT_OK(validate_config(m_config));
+}
+
+TEST(Config, LimitsAreOffOrGenerousByDefaultAndChecked) {
+  Config c;
+  EXPECT_EQ(c.limits.rate_limit_address, 0);
+  EXPECT_EQ(c.limits.rate_limit_user, 0);
+  EXPECT_EQ(c.limits.max_tags_per_push, 64u);
+  EXPECT_OK(validate_config(c));
+  c.limits.trusted_proxies = "10.0.0.0/8, not-a-network";
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+  c = Config{};
+  c.limits.rate_limit_user = -1;
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+  c = Config{};
+  c.limits.rate_limit_entries = 0;
+  EXPECT_ERRC(validate_config(c), Errc::invalid_argument);
+}
+
 TEST(Config, ImmutableTagPatternsAreSplitAndChecked) {
   EXPECT_EQ(split_patterns(" v*, release-* ,,"), (std::vector<std::string>{"v*", "release-*"}));
   Config c;

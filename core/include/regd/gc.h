@@ -10,7 +10,8 @@
 //   5. sweep: move candidates to a trash area, re-scan every link, put back whatever a writer
 //      touched meanwhile (with everything it references), then delete the rest;
 //   6. purge upload sessions older than the upload TTL (by every clock: startedat, and the
-//      storage mtimes of the session);
+//      storage mtimes of the session), and sessions that never received a byte once older than
+//      the grace window (or the TTL, when that is shorter);
 //   7. remove crash leftovers older than the grace window (collect_leftovers).
 // A crash leftover never stops a run. A repository that cannot be fully marked (a manifest that
 // does not read or parse, after re-checks) keeps every blob it links and is reported in

@@ -25,11 +25,19 @@ struct ParsedManifest {
   std::map<std::string, std::string> annotations;
 };
 
+// Deepest nesting of JSON arrays and objects a manifest may have; a real one needs about 4.
+inline constexpr size_t k_max_manifest_depth = 64;
+
+// True when `content` nests arrays and objects more than `limit` deep (a linear scan that
+// builds nothing; strings are skipped). Malformed JSON is not detected here.
+bool json_deeper_than(std::string_view content, size_t limit);
+
 // True for the four manifest media types regd stores.
 bool is_manifest_media_type(std::string_view media_type);
 
 // Parses and validates `content`. `content_type` (may be empty) must agree with the document's
-// mediaType field when both are present. Errors: manifest_invalid (with the reason),
+// mediaType field when both are present. Content nested deeper than k_max_manifest_depth is
+// refused before it is parsed. Errors: manifest_invalid (with the reason),
 // unsupported (unknown media type), digest_invalid (a descriptor's digest is malformed).
 [[nodiscard]] Result<ParsedManifest> parse_manifest(std::string_view content_type, std::string_view content);
 

@@ -164,6 +164,10 @@ class Registry {
                                                        const Digest& digest) = 0;
   // Errors: upload_unknown.
   [[nodiscard]] virtual Status cancel_upload(std::string_view repo, std::string_view id) = 0;
+  // Upload sessions in the repository's _uploads directory (each published session directory,
+  // also one a crash left half-removed until GC takes it; never the temp directories of sessions
+  // being created). Read from storage, so every process counts alike. Errors: io_error.
+  [[nodiscard]] virtual Result<size_t> count_uploads(std::string_view repo) = 0;
 
   // ---- manifests and tags ----
   // Validates and stores a manifest; `reference` is a tag or the manifest's digest, `tags` are
