@@ -6,6 +6,7 @@
 // credentials is refused wherever the rules give anonymous nothing; refusals are 401 or 403;
 // matched names and references are what the path says.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -71,6 +72,7 @@ const d::Auth& auth() {
     require(d::validate_auth_config(config).has_value(), "auth config is valid");
     auto created = d::Auth::create(config);
     require(created.has_value(), "auth loads its files");
+    std::filesystem::remove_all(dir);  // read once; only a reload (never here) reads them again
     return *created;
   }();
   return *a;
