@@ -115,7 +115,10 @@ void check_round_trip(std::string_view text) {
   claims.not_before = k_now;
   claims.expires_at = k_now + std::chrono::minutes(5);
   auto token = d::sign_token(keys().signing, claims);
-  require(token.has_value(), "sign_token signs", text);
+  if (!token) {
+    require(token.error().code == regd::Errc::invalid_argument, "sign_token fails only for unusable text", text);
+    return;
+  }
   std::vector<d::TokenTrust> own{{std::string(k_issuer), {keys().signing.public_key}}};
   auto verified = d::verify_token(*token, own, k_audience, k_now);
   require(verified.has_value(), "a signed token verifies", text);
