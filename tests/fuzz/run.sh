@@ -17,6 +17,8 @@ targets=("$@")
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Hits across checkouts in other directories (CI clones afresh): paths relative to the tree.
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 fi
 start=$(date +%s)
 CC=$cc CXX=$cxx cmake -S . -B build-fuzz -G Ninja -DREGD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
