@@ -17,7 +17,9 @@ inline std::string_view text_of(const uint8_t* data, size_t size) {
 // Aborts with `what` when `condition` is false.
 inline void require(bool condition, const char* what, std::string_view detail = {}) {
   if (!condition) {
-    std::fprintf(stderr, "fuzz invariant failed: %s [%.*s]\n", what, static_cast<int>(detail.size()), detail.data());
+    std::fprintf(stderr, "fuzz invariant failed: %s [", what);
+    std::fwrite(detail.data(), 1, detail.size(), stderr);
+    std::fputs("]\n", stderr);
     std::abort();
   }
 }
