@@ -23,3 +23,18 @@ if(REGD_SANITIZE)
     -fno-sanitize-recover=all)
   target_link_options(regd_settings INTERFACE -fsanitize=${REGD_SANITIZE})
 endif()
+# The fuzz build: every library gets libFuzzer's coverage instrumentation, ASan and UBSan; the
+# fuzz targets link libFuzzer itself (tests/fuzz). libstdc++ 12 hides std::expected from clang
+# 16 (it tests __cpp_concepts >= 202002L; clang 16 says 201907L although it implements what
+# <expected> needs: conditionally trivial destructors, P0848, which clang 14 lacks). Compilers
+# that already say 202002L are not affected by the redefinition.
+if(REGD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR CMAKE_CXX_COMPILER_VERSION VERSION_LESS 16)
+    message(FATAL_ERROR "REGD_FUZZ needs clang 16 or later (CXX=clang++-16), not ${CMAKE_CXX_COMPILER_ID} "
+      "${CMAKE_CXX_COMPILER_VERSION}")
+  endif()
+  target_compile_options(regd_settings INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(regd_settings INTERFACE -fsanitize=address,undefined)
+  target_compile_options(regd_settings INTERFACE -U__cpp_concepts -D__cpp_concepts=202002L)
+endif()

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <expected>
 #include <memory>
+#include <string>
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -14,6 +16,10 @@ namespace regd::daemon {
 namespace {
 
 constexpr size_t k_bcrypt_length = 60;  // "$2y$" cost(2) '$' salt+hash(53)
+// bcrypt runs 2^cost rounds. `htpasswd -B -C` accepts 4 to 17 (17: seconds per check); a higher
+// cost would stall every login, and the parse itself, which hashes at the file's cost, for
+// minutes to days (31: about a day).
+constexpr int k_max_bcrypt_cost = 17;
 
 bool bcrypt_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '/';
@@ -29,6 +35,19 @@ int bcrypt_cost(std::string_view hash) {
   int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
   if (cost < 4 || cost > 31 || !std::all_of(hash.begin() + 7, hash.end(), bcrypt_char)) {
     return -1;
+  }
+  return cost;
+}
+
+// The cost of a bcrypt hash regd accepts (see bcrypt_cost), or the reason it refuses it.
+std::expected<int, std::string> accepted_cost(std::string_view hash, const std::string& user) {
+  int cost = bcrypt_cost(hash);
+  if (cost < 0) {
+    return std::unexpected("the hash of user " + user + " is not bcrypt ($2y$, $2b$ or $2a$; use htpasswd -B)");
+  }
+  if (cost > k_max_bcrypt_cost) {
+    return std::unexpected("the bcrypt cost of user " + user + " is " + std::to_string(cost) + ", above " +
+                           std::to_string(k_max_bcrypt_cost) + " (htpasswd -B -C 4 to 17)");
   }
   return cost;
 }
@@ -90,15 +109,14 @@ Result<Htpasswd> parse_htpasswd(std::string_view text) {
       return std::unexpected(line_error(number, "expected USER:HASH"));
     }
     auto user = std::string(line.substr(0, colon));
-    int cost = bcrypt_cost(line.substr(colon + 1));
-    if (cost < 0) {
-      return std::unexpected(
-          line_error(number, "the hash of user " + user + " is not bcrypt ($2y$, $2b$ or $2a$; use htpasswd -B)"));
+    auto cost = accepted_cost(line.substr(colon + 1), user);
+    if (!cost) {
+      return std::unexpected(line_error(number, cost.error()));
     }
     if (!file.m_hashes.emplace(user, line.substr(colon + 1)).second) {
       return std::unexpected(line_error(number, "user " + user + " is listed twice"));
     }
-    ++costs[cost];
+    ++costs[*cost];
   }
   auto common =
       std::max_element(costs.begin(), costs.end(), [](const auto& a, const auto& b) { return a.second < b.second; });

@@ -28,7 +28,7 @@ class Htpasswd {
 // Parses an htpasswd file. Blank lines and lines starting with '#' are ignored; a trailing
 // '\r' is dropped. Errors: invalid_argument "line N: why" (no ':', an empty user, a user listed
 // twice, a hash other than bcrypt $2y$/$2b$/$2a$ - e.g. MD5 $apr1$ or SHA1 {SHA} -, a malformed
-// bcrypt hash). The message never contains a hash.
+// bcrypt hash, a bcrypt cost above 17). The message never contains a hash.
 [[nodiscard]] Result<Htpasswd> parse_htpasswd(std::string_view text);
 
 }  // namespace regd::daemon

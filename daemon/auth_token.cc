@@ -1,5 +1,6 @@
 #include "auth_token.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -219,6 +220,27 @@ std::string format_scope(const Scope& scope) {
   return scope.type + ":" + scope.name + ":" + actions;
 }
 
+namespace {
+
+// The claims as JSON text. nlohmann's dump() throws on invalid UTF-8 (a Latin-1 user name in
+// the htpasswd file) and libjwt's JSON parser refuses NUL characters: both are values here.
+Result<std::string> claims_text(const nlohmann::json& body, const TokenClaims& claims) {
+  auto has_nul = [](std::string_view text) { return text.find('\0') != std::string_view::npos; };
+  bool nul = has_nul(claims.issuer) || has_nul(claims.subject) || has_nul(claims.audience) ||
+             std::any_of(claims.access.begin(), claims.access.end(),
+                         [&](const Scope& scope) { return has_nul(scope.type) || has_nul(scope.name); });
+  if (nul) {
+    return fail(Errc::invalid_argument, "a token cannot name a user or scope with a NUL character");
+  }
+  try {
+    return body.dump();
+  } catch (const nlohmann::json::exception&) {
+    return fail(Errc::invalid_argument, "a token cannot name a user or scope that is not UTF-8");
+  }
+}
+
+}  // namespace
+
 Result<std::string> sign_token(const SigningKey& key, const TokenClaims& claims) {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) {
@@ -233,9 +255,13 @@ Result<std::string> sign_token(const SigningKey& key, const TokenClaims& claims)
                          {"exp", epoch(claims.expires_at)},
                          {"jti", random_id()},
                          {"access", access_json(claims.access)}};
+  auto text = claims_text(body, claims);
+  if (!text) {
+    return std::unexpected(text.error());
+  }
   auto alg = key.alg == TokenAlg::es256 ? JWT_ALG_ES256 : JWT_ALG_RS256;
   const auto* pem = reinterpret_cast<const unsigned char*>(key.pem.data());
-  if (jwt_add_grants_json(jwt.get(), body.dump().c_str()) != 0 ||
+  if (jwt_add_grants_json(jwt.get(), text->c_str()) != 0 ||
       jwt_set_alg(jwt.get(), alg, pem, static_cast<int>(key.pem.size())) != 0) {
     ERR_clear_error();
     return fail(Errc::io_error, "cannot build a token");

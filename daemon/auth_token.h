@@ -45,7 +45,8 @@ struct TokenClaims {
 };
 
 // Signs `claims` as a JWT (header alg ES256 or RS256 as the key is; claims iss, sub, aud, iat,
-// nbf, exp, a random jti and access: [{type, name, actions}]). Errors: io_error (libjwt failed).
+// nbf, exp, a random jti and access: [{type, name, actions}]). Errors: invalid_argument (a
+// string of the claims holds a NUL character or is not UTF-8), io_error (libjwt failed).
 [[nodiscard]] Result<std::string> sign_token(const SigningKey& key, const TokenClaims& claims);
 
 // Who may have issued a token: an `iss` and its keys.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -217,17 +218,24 @@ Status apply_config_file(CLI::App& app, const std::string& path) {
   if (!input.good()) {
     return fail(Errc::io_error, "cannot read the configuration file " + path);
   }
+  std::ostringstream text;
+  text << input.rdbuf();
+  return apply_config_text(app, text.str(), path);
+}
+
+Status apply_config_text(CLI::App& app, const std::string& text, const std::string& origin) {
+  std::istringstream input(text);
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_config(input);
   } catch (const CLI::Error& e) {
-    return fail(Errc::io_error, path + ": " + e.what());
+    return fail(Errc::io_error, origin + ": " + e.what());
   }
   for (const CLI::ConfigItem& item : items) {
     if (item.name == "++" || item.name == "--") {
       continue;  // CLI11's markers for entering and leaving a section
     }
-    if (auto applied = apply_item(app, item, path); !applied) {
+    if (auto applied = apply_item(app, item, origin); !applied) {
       return applied;
     }
   }

@@ -104,6 +104,9 @@ void add_config_options(CLI::App& app, Config& config);
 // naming the file and the key (a key no option has, any [section] - keys live at the top
 // level -, a value the option refuses), io_error (cannot read or parse the file).
 [[nodiscard]] Status apply_config_file(CLI::App& app, const std::string& path);
+// The same over the file's `text`; `origin` (the file name) prefixes the messages. Errors: as
+// apply_config_file, io_error meaning a syntax error.
+[[nodiscard]] Status apply_config_text(CLI::App& app, const std::string& text, const std::string& origin);
 
 // The REGD_* variables of `environment` (NAME=VALUE strings, null-terminated like environ) that
 // no option reads, sorted. regd warns about them rather than refusing to start.

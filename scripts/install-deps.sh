@@ -18,6 +18,8 @@ test_pkgs=(
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
   apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
+  # tests/fuzz: libFuzzer. clang 16, not 14: libstdc++ 12's std::expected needs P0848 (docs/fuzzing.md).
+  clang-16 libclang-rt-16-dev
 )
 
 bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds everything once with AddressSanitizer and UBSan, checks the
-# formatting, runs regd's API tests against a ThreadSanitizer build of regd, then every test in
-# parallel. ctest's summary of the full suite comes last.
+# formatting, runs regd's API tests against a ThreadSanitizer build of regd, the fuzz targets for
+# a bounded time, then every test in parallel. ctest's summary of the full suite comes last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -21,6 +21,9 @@ cmake -S . -B build-tsan "${flags[@]}" -DREGD_SANITIZE=thread -DREGD_WERROR=OFF 
 ninja -C build-tsan -j"$jobs" --quiet regd daemon_api_tests
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --timeout 300 --output-on-failure \
   -R '^(Uploads|Blobs|Manifests|Listing|Referrers|Robustness|Lifecycle)\.' -E 'SigtermLetsAnInFlightUploadFinish'
+
+# libFuzzer targets (docs/fuzzing.md): a clang build of their own, each run for a bounded time.
+tests/fuzz/run.sh
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

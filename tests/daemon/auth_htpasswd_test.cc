@@ -65,6 +65,14 @@ TEST(ParseHtpasswd, RefusesEveryHashButBcryptNamingTheLine) {
   expect_error("cost:$2y$99$asYY67KGQq1WdMkYqxWhAePaApuTWdUrP1CGR/kong5gNx3fHKZvK\n", "line 1");
 }
 
+// Found by tests/fuzz/htpasswd.cc: the parse hashed at cost 31 (2^31 rounds), stalling a start
+// or a reload for about a day.
+TEST(ParseHtpasswd, RefusesABcryptCostAbove17) {
+  expect_error("dave:$2y$31$asYY67KGQq1WdMkYqxWhAePaApuTWdUrP1CGR/kong5gNx3fHKZvK\n",
+               "line 1: the bcrypt cost of user dave is 31, above 17");
+  expect_error("erin:$2b$18$asYY67KGQq1WdMkYqxWhAePaApuTWdUrP1CGR/kong5gNx3fHKZvK\n", "is 18, above 17");
+}
+
 TEST(ParseHtpasswd, RefusesMalformedLinesAndDuplicates) {
   expect_error("no colon here\n", "line 1: expected USER:HASH");
   expect_error(":$2y$04$asYY67KGQq1WdMkYqxWhAePaApuTWdUrP1CGR/kong5gNx3fHKZvK\n", "line 1: expected USER:HASH");

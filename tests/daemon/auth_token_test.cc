@@ -87,6 +87,26 @@ TEST_F(TokenTest, OwnTokensRoundTrip) {
   EXPECT_EQ(v->expires_at, claims().expires_at);
 }
 
+// Found by tests/fuzz/token.cc: a user name that is not UTF-8 (Latin-1 in the htpasswd file)
+// made sign_token throw from nlohmann's dump(), and a NUL made libjwt fail as an io_error.
+TEST_F(TokenTest, SigningRefusesUsersAndScopesThatAreNotUtf8OrHoldNul) {
+  auto latin1 = claims();
+  latin1.subject = "jos\xe9";
+  auto token = sign_token(own, latin1);
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().code, Errc::invalid_argument);
+  auto nul = claims();
+  nul.access.push_back({"repository", std::string("a\0b", 3), k_pull});
+  token = sign_token(own, nul);
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().code, Errc::invalid_argument);
+  auto utf8 = claims();
+  utf8.subject = "jos\xc3\xa9";
+  token = sign_token(own, utf8);
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(verify(*token)->subject, "jos\xc3\xa9");
+}
+
 TEST_F(TokenTest, Es256SignaturesAreJoseRAndS) {
   auto token = sign_token(own, claims());
   ASSERT_TRUE(token);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (a clang build of their own in build-fuzz/, docs/fuzzing.md) and
+# runs each for a bounded time on a copy of its committed corpus. Exits non-zero on any finding
+# (crash, sanitizer report, failed invariant, timeout, out of memory, leak) and prints how to
+# reproduce it; the finding is kept in build-fuzz/findings/.
+#   tests/fuzz/run.sh [TARGET...]      every target when none is named
+# FUZZ_SECONDS (default 15) is the time per target; FUZZ_CXX the compiler (default clang++-16).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${FUZZ_SECONDS:-15}
+cxx=${FUZZ_CXX:-clang++-16}
+cc=${cxx/clang++/clang}
+all=(reference digest manifest range http_request htpasswd rules token config)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Hits across checkouts in other directories (CI clones afresh): paths relative to the tree.
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+fi
+start=$(date +%s)
+CC=$cc CXX=$cxx cmake -S . -B build-fuzz -G Ninja -DREGD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "${launcher[@]}" >/dev/null
+ninja -C build-fuzz -j"$(nproc)" --quiet "${targets[@]/#/fuzz_}"
+echo "fuzz: built in $(($(date +%s) - start)) s"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p build-fuzz/findings
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+failed=()
+for t in "${targets[@]}"; do
+  mkdir -p "$work/$t" "$work/artifacts-$t"
+  cp tests/fuzz/corpus/"$t"/* "$work/$t/"
+  dict=()
+  [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
+  log=$work/$t.log
+  if build-fuzz/tests/fuzz/fuzz_"$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts-$t/" "$work/$t" >"$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+    echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), $cov, no findings"
+    continue
+  fi
+  failed+=("$t")
+  echo "fuzz $t: FINDING" >&2
+  tail -n 60 "$log" >&2
+  for artifact in "$work/artifacts-$t"/*; do
+    [ -f "$artifact" ] || continue
+    kept=build-fuzz/findings/$t-$(basename "$artifact")
+    cp "$artifact" "$kept"
+    echo "reproduce: build-fuzz/tests/fuzz/fuzz_$t $kept" >&2
+    echo "input ($(wc -c <"$artifact") bytes, base64):" >&2
+    head -c 4096 "$artifact" | base64 >&2
+  done
+done
+echo "fuzz: ${#targets[@]} targets, ${seconds} s each, $(($(date +%s) - start)) s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: findings in: ${failed[*]} (see docs/fuzzing.md to reproduce and minimize)" >&2
+  exit 1
+fi
