@@ -20,7 +20,9 @@ struct Endpoint {
 };
 
 // gtest prints a parameter it cannot print as raw bytes; the endpoint's name says it all.
-void PrintTo(const Endpoint& endpoint, std::ostream* out) { *out << endpoint.name; }
+void PrintTo(const Endpoint& endpoint, std::ostream* out) {
+  *out << endpoint.name;
+}
 
 // The test rules without anonymous access: an anonymous caller that may pull somewhere may list
 // the catalog (AuthApi tests that), so here every endpoint wants credentials.
