@@ -23,7 +23,8 @@ TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --timeout 300
   -R '^(Uploads|Blobs|Manifests|Listing|Referrers|Robustness|Lifecycle)\.' -E 'SigtermLetsAnInFlightUploadFinish'
 
 # libFuzzer targets (docs/fuzzing.md): a clang build of their own, each run for a bounded time.
-tests/fuzz/run.sh
+# A finding does not stop here: the fuzz_findings test reports it in the suite's summary.
+tests/fuzz/run.sh || echo "fuzz: the fuzz_findings test will fail on this" >&2
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -5,6 +5,8 @@
 # reproduce it; the finding is kept in build-fuzz/findings/.
 #   tests/fuzz/run.sh [TARGET...]      every target when none is named
 # FUZZ_SECONDS (default 15) is the time per target; FUZZ_CXX the compiler (default clang++-16).
+# The outcome is also written to build-fuzz/last-run.txt, which the fuzz_findings CTest test
+# reads: scripts/test.sh runs this step before the suite, so a finding fails in ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-15}
@@ -21,6 +23,9 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 fi
 start=$(date +%s)
+mkdir -p build-fuzz
+report=build-fuzz/last-run.txt
+echo "status: did not finish (the fuzz build or a run failed; see tests/fuzz/run.sh's output)" >"$report"
 CC=$cc CXX=$cxx cmake -S . -B build-fuzz -G Ninja -DREGD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "${launcher[@]}" >/dev/null
 ninja -C build-fuzz -j"$(nproc)" --quiet "${targets[@]/#/fuzz_}"
@@ -58,8 +63,15 @@ for t in "${targets[@]}"; do
     head -c 4096 "$artifact" | base64 >&2
   done
 done
-echo "fuzz: ${#targets[@]} targets, ${seconds} s each, $(($(date +%s) - start)) s in all"
+summary="fuzz: ${#targets[@]} targets, ${seconds} s each, $(($(date +%s) - start)) s in all"
+echo "$summary"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: findings in: ${failed[*]} (see docs/fuzzing.md to reproduce and minimize)" >&2
+  {
+    echo "status: findings in: ${failed[*]}"
+    echo "$summary"
+    ls build-fuzz/findings | sed 's|^|kept: build-fuzz/findings/|'
+  } >"$report"
   exit 1
 fi
+printf 'status: ok\n%s\n' "$summary" >"$report"
