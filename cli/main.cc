@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "regd/version.h"
 
 namespace {
 
@@ -94,7 +95,7 @@ int run(int argc, char** argv) {
                  "regd --immutable-tags")
       ->envname("REGCTL_IMMUTABLE_TAGS");
   app.add_flag("-q,--quiet", global.quiet, "No progress and no summaries on stderr");
-  app.set_version_flag("--version", "regctl 0.1.0");
+  app.set_version_flag("--version", regd::version_line("regctl"));
   Action action;
   add_push(app, global, action);
   add_pull(app, global, action);

@@ -8,7 +8,6 @@
 #include "auth_policy.h"
 #include "error_table.h"
 #include "http_util.h"
-#include "log.h"
 #include "regd/duration.h"
 #include "regd/reference.h"
 
@@ -70,19 +69,19 @@ Status load_into(const std::string& path, Parse parse, T& slot) {
   return {};
 }
 
-// Loads every configured file over `state` (a copy of the previous one on reload). Returns the
-// errors; each failed file left its part of `state` as it was.
-std::vector<Error> load_files(const AuthConfig& config, AuthState& state) {
-  std::vector<Error> errors;
-  auto keep = [&](Status status) {
-    if (!status) {
-      errors.push_back(status.error());
+// Loads every configured file over `state` (a copy of the previous one on reload). Returns each
+// configured file's option key and outcome; a failed file left its part of `state` as it was.
+std::vector<FileReload> load_files(const AuthConfig& config, AuthState& state) {
+  std::vector<FileReload> loaded;
+  auto keep = [&](const char* key, const std::string& path, Status status) {
+    if (!path.empty()) {
+      loaded.push_back(FileReload{key, std::move(status)});
     }
   };
-  keep(load_into(config.htpasswd, parse_htpasswd, state.htpasswd));
-  keep(load_into(config.auth_rules, parse_access_rules, state.rules));
-  keep(load_into(config.token_key, parse_signing_key, state.signing_key));
-  keep(load_into(config.token_trust, parse_trusted_keys, state.trusted));
+  keep("htpasswd", config.htpasswd, load_into(config.htpasswd, parse_htpasswd, state.htpasswd));
+  keep("auth-rules", config.auth_rules, load_into(config.auth_rules, parse_access_rules, state.rules));
+  keep("token-key", config.token_key, load_into(config.token_key, parse_signing_key, state.signing_key));
+  keep("token-trust", config.token_trust, load_into(config.token_trust, parse_trusted_keys, state.trusted));
   state.trusts.clear();
   if (state.signing_key) {
     state.trusts.push_back({config.token_issuer, {state.signing_key->public_key}});
@@ -90,7 +89,7 @@ std::vector<Error> load_files(const AuthConfig& config, AuthState& state) {
   if (!state.trusted.empty()) {
     state.trusts.push_back({config.token_trust_issuer, state.trusted});
   }
-  return errors;
+  return loaded;
 }
 
 // The user and password of a Basic credential ("user:password", base64).
@@ -163,31 +162,38 @@ Result<std::shared_ptr<Auth>> Auth::create(const AuthConfig& config) {
   std::shared_ptr<Auth> auth(new Auth(config));
   auto state = std::make_shared<AuthState>();
   state->rules = default_access_rules();
-  auto errors = load_files(config, *state);
-  if (!errors.empty()) {
-    return std::unexpected(errors.front());
+  for (const FileReload& file : load_files(config, *state)) {
+    if (!file.status) {
+      return std::unexpected(file.status.error());
+    }
   }
   state->cache = std::make_unique<CredentialCache>(auth->m_cache_ttl, k_cache_capacity);
   auth->m_state.store(std::move(state));
   return auth;
 }
 
-void Auth::reload() {
+std::vector<Error> Auth::check_files(const AuthConfig& config) {
+  AuthState scratch;
+  std::vector<Error> errors;
+  for (const FileReload& file : load_files(config, scratch)) {
+    if (!file.status) {
+      errors.push_back(file.status.error());
+    }
+  }
+  return errors;
+}
+
+std::vector<FileReload> Auth::reload() {
   auto old = state();
   auto next = std::make_shared<AuthState>();
   next->htpasswd = old->htpasswd;
   next->rules = old->rules;
   next->signing_key = old->signing_key;
   next->trusted = old->trusted;
-  for (const Error& error : load_files(m_config, *next)) {
-    log(LogLevel::error, "auth reload: file refused, keeping its previous content", {{"error", error.message}});
-  }
+  auto loaded = load_files(m_config, *next);
   next->cache = std::make_unique<CredentialCache>(m_cache_ttl, k_cache_capacity);
-  log(LogLevel::info, "auth reloaded",
-      {{"users", next->htpasswd ? next->htpasswd->size() : 0},
-       {"rules", next->rules.rules.size()},
-       {"trusted_keys", next->trusted.size()}});
   m_state.store(std::move(next));
+  return loaded;
 }
 
 std::string Auth::realm(const Request& request) const {

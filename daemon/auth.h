@@ -36,6 +36,13 @@ struct IssuedToken {
   std::chrono::system_clock::time_point issued_at;
 };
 
+// One file a reload read: its option key ("htpasswd", "auth-rules", "token-key", "token-trust")
+// and whether it loaded (else it kept its previous content).
+struct FileReload {
+  std::string key;
+  Status status;
+};
+
 struct AuthState;
 struct Need;
 
@@ -47,9 +54,14 @@ class Auth {
   [[nodiscard]] static Result<std::shared_ptr<Auth>> create(const AuthConfig& config);
   ~Auth();
 
-  // Re-reads the files (SIGHUP). A file that fails keeps its previous content and is logged;
-  // the credential cache starts empty either way. Thread-safe with check().
-  void reload();
+  // Loads every configured file as create() does, without keeping anything (--check-config).
+  // Returns every file's error (as create's), none when all load.
+  static std::vector<Error> check_files(const AuthConfig& config);
+
+  // Re-reads the files (SIGHUP) and returns each configured file's outcome: a file that fails
+  // keeps its previous content. The credential cache starts empty either way. Thread-safe with
+  // check(); REQUIRES: one reload at a time.
+  std::vector<FileReload> reload();
 
   // The pipeline step: nullopt to go on (request.user and request.permissions set), else the
   // 401 UNAUTHORIZED (with WWW-Authenticate) or 403 DENIED response. Thread-safe.

@@ -66,7 +66,8 @@ CLI::Option* option_for_key(CLI::App& app, std::string key) {
   if (k_not_configurable.contains(key)) {
     return nullptr;
   }
-  return app.get_option_no_throw("--" + key);
+  CLI::Option* option = app.get_option_no_throw("--" + key);
+  return option != nullptr && option->get_configurable() ? option : nullptr;  // not the actions (--print-config)
 }
 
 Status apply_item(CLI::App& app, const CLI::ConfigItem& item, const std::string& path) {

@@ -58,6 +58,8 @@ struct LimitsConfig {
   uint32_t max_uploads_per_repository = 1000;  // open sessions in a repository's _uploads; 0: no cap
   uint32_t max_uploads_per_user = 100;         // open sessions a user started through this instance; 0: no cap
   uint32_t max_tags_per_push = 64;             // ?tag= values of one manifest PUT
+
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct Config {
@@ -129,6 +131,9 @@ void add_tls_options(CLI::App& app, TlsConfig& tls);
 // proxy list parses). Errors: invalid_argument.
 void add_limits_options(CLI::App& app, LimitsConfig& limits);
 [[nodiscard]] Status validate_limits_config(const LimitsConfig& limits);
+// The configuration keys of the LimitsConfig fields (rate-limit-address, ...): what SIGHUP
+// applies without a restart.
+std::vector<std::string> limits_option_keys();
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

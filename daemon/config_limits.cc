@@ -6,6 +6,7 @@
 
 #include "client_address.h"
 #include "config.h"
+#include "config_print.h"
 
 namespace regd::daemon {
 
@@ -57,6 +58,17 @@ Status validate_limits_config(const LimitsConfig& l) {
     return std::unexpected(proxies.error());
   }
   return {};
+}
+
+std::vector<std::string> limits_option_keys() {
+  CLI::App app;
+  LimitsConfig limits;
+  add_limits_options(app, limits);
+  std::vector<std::string> keys;
+  for (CLI::Option* option : config_options(app)) {
+    keys.push_back(config_key(*option));
+  }
+  return keys;
 }
 
 }  // namespace regd::daemon

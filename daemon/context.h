@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
+#include "reload.h"
 
 namespace regd::daemon {
 
@@ -22,10 +23,11 @@ struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
   std::atomic<bool> closing{false};   // no longer accepting: finish in-flight requests, then close
   Metrics metrics;
-  // Run in order on SIGHUP, one at a time, while connections keep being served: each reloads
-  // what it owns (credentials, rules, keys, certificates) and keeps the old state, logging
-  // why, when the new one is unusable. Registered before Server::run; never changed after.
-  std::vector<std::function<void()>> reloaders;
+  // Run in order on SIGHUP, one at a time, while connections keep being served (reload.h): each
+  // applies what it owns (credentials, rules, keys, certificates, limits) from the configuration
+  // read again, or keeps its old state when the new one is unusable. Registered before
+  // Server::run; never changed after.
+  Reloaders reloaders;
   // Authentication and authorization (auth.h); null when auth is off. Set before Server::run.
   std::shared_ptr<Auth> auth;
   // The TLS contexts of the listener (tls.h); null when TLS is off. Set before Server::run.

@@ -7,12 +7,16 @@
 
 #include "auth.h"
 #include "config.h"
+#include "config_check.h"
+#include "config_load.h"
 #include "exit_codes.h"
 #include "gc_task.h"
 #include "log.h"
 #include "regd/duration.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
+#include "regd/version.h"
+#include "reload.h"
 #include "request_limits.h"
 #include "server.h"
 #include "tls.h"
@@ -65,21 +69,7 @@ std::unique_ptr<BackgroundTask> start_prune(const Config& config, const std::sha
   return start_prune_task(storage, options, interval);
 }
 
-// The storage root, usable as configured: writable, or readable for a --read-only instance.
-// A root that cannot be used is a start-up error, not something only /readyz reports.
-Result<std::shared_ptr<Storage>> open_storage(const Config& config) {
-  auto storage = make_posix_storage(config.root);
-  if (!storage) {
-    return std::unexpected(storage.error());
-  }
-  auto access = config.read_only ? StorageAccess::read : StorageAccess::write;
-  if (auto usable = probe_storage(**storage, access); !usable) {
-    return std::unexpected(usable.error());
-  }
-  return std::shared_ptr<Storage>(std::move(*storage));
-}
-
-int serve(const Config& config) {
+int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   auto shared = open_storage(config);
   if (!shared) {
     log(LogLevel::error, "cannot use the storage root", {{"root", config.root}, {"error", shared.error().message}});
@@ -93,13 +83,18 @@ int serve(const Config& config) {
   auto gc = start_gc(config, *shared);
   auto pruning = start_prune(config, *shared);
   ServerState state;
+  state.reloaders.set_config(std::move(running), std::move(load));
   if (config.auth.enabled()) {
     auto auth = Auth::create(config.auth);
     if (!auth) {
       return report_error("cannot load the auth files: " + auth.error().message, k_exit_error);
     }
     state.auth = *auth;
-    state.reloaders.push_back([auth = *auth] { auth->reload(); });
+    state.reloaders.add_parts([auth = *auth](const Config&, ReloadSummary& summary) {
+      for (const FileReload& file : auth->reload()) {
+        record(summary, file.key, file.status ? Result<Reloaded>(Reloaded::changed) : std::unexpected(file.status.error()));
+      }
+    });
   }
   if (config.tls.enabled()) {
     auto tls = TlsContexts::create(config.tls);
@@ -107,9 +102,20 @@ int serve(const Config& config) {
       return report_error("cannot load the TLS files: " + tls.error().message, k_exit_error);
     }
     state.tls = *tls;
-    state.reloaders.push_back([tls = *tls] { tls->reload(); });
+    state.reloaders.add("tls", [tls = *tls](const Config&) -> Result<Reloaded> {
+      if (auto reloaded = tls->reload(); !reloaded) {
+        return std::unexpected(reloaded.error());
+      }
+      return Reloaded::changed;
+    });
   }
   state.limits = std::make_shared<Limits>(config.limits);
+  state.reloaders.add(
+      "limits",
+      [limits = state.limits](const Config& next) {
+        return limits->reconfigure(next.limits) ? Reloaded::changed : Reloaded::unchanged;
+      },
+      limits_option_keys());
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
@@ -131,8 +137,10 @@ int serve(const Config& config) {
 }
 
 // Flags, then REGD_* variables (both parsed by CLI11), then the --config file for what is left.
-// Returns an exit code when regd must stop here (help, version, any usage error).
+// Returns an exit code when regd must stop here (help, version, any usage error, an action).
 std::optional<int> parse_options(CLI::App& app, Config& config, int argc, char** argv) {
+  ConfigActions actions;
+  add_config_actions(app, actions);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -141,13 +149,27 @@ std::optional<int> parse_options(CLI::App& app, Config& config, int argc, char**
     }
     return report_error(e.what(), k_exit_usage);
   }
-  if (!config.config_file.empty()) {
-    if (auto applied = apply_config_file(app, config.config_file); !applied) {
-      return report_error(applied.error().message, k_exit_usage);
-    }
+  auto sources = finish_config(app, config, argc, argv);
+  if (!sources) {
+    return report_error(sources.error().message, k_exit_usage);
   }
-  if (auto valid = validate_config(config); !valid) {
-    return report_error(valid.error().message, k_exit_usage);
+  if (actions.print_config) {
+    std::cout << format_config(app, *sources);
+    return k_exit_ok;
+  }
+  if (actions.example_config) {
+    std::cout << format_example(app, *sources);
+    return k_exit_ok;
+  }
+  if (actions.check_config) {
+    auto problems = check_config(config);
+    for (const std::string& problem : problems) {
+      report_error(problem, k_exit_error);
+    }
+    if (problems.empty()) {
+      std::cout << "config OK\n";
+    }
+    return problems.empty() ? k_exit_ok : k_exit_usage;
   }
   return std::nullopt;
 }
@@ -157,11 +179,12 @@ std::optional<int> parse_options(CLI::App& app, Config& config, int argc, char**
 int main(int argc, char** argv) {
   CLI::App app{"regd: OCI distribution registry daemon", "regd"};
   app.footer(
-      "Exit codes: 0 stopped after a drain, 1 cannot start, 2 usage, 3 stopped by a second signal.\n"
+      "Exit codes: 0 stopped after a drain, 1 cannot start, 2 usage (or --check-config found a problem), 3 stopped "
+      "by a second signal.\n"
       "See regd(8).");
   Config config;
   add_config_options(app, config);
-  app.set_version_flag("--version", "regd 0.1.0");
+  app.set_version_flag("--version", version_line("regd"));
   if (auto stop = parse_options(app, config, argc, argv)) {
     return *stop;
   }
@@ -171,8 +194,11 @@ int main(int argc, char** argv) {
   }
   // sendfile(2) and writes to a closed socket must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // SIGHUP reads the configuration again as above: the same argv, the environment, the file.
+  ConfigSnapshot running{config, config_values(app)};
+  auto load = [argc, argv] { return load_config(argc, argv); };
   try {
-    return serve(config);
+    return serve(config, std::move(running), load);
   } catch (const std::exception& e) {
     log(LogLevel::error, "fatal", {{"error", e.what()}});
     return k_exit_error;

@@ -8,12 +8,20 @@
 namespace regd::daemon {
 namespace {
 
-std::unique_ptr<RateLimiter> make_limiter(double rate, const LimitsConfig& config, RateLimiter::Now now) {
+// The limiter for `rate` under `config`; `previous` (its counterpart under `before`) when that
+// one limits alike, so a reload that leaves a rate alone keeps every client's bucket.
+std::shared_ptr<RateLimiter> make_limiter(double rate, const LimitsConfig& config, RateLimiter::Now now,
+                                          double before_rate, const LimitsConfig* before,
+                                          std::shared_ptr<RateLimiter> previous) {
   if (rate <= 0) {
     return nullptr;
   }
+  if (previous && before && before_rate == rate && before->rate_limit_burst == config.rate_limit_burst &&
+      before->rate_limit_entries == config.rate_limit_entries) {
+    return previous;
+  }
   double burst = config.rate_limit_burst > 0 ? config.rate_limit_burst : std::ceil(rate);
-  return std::make_unique<RateLimiter>(rate, burst, config.rate_limit_entries, std::move(now));
+  return std::make_shared<RateLimiter>(rate, burst, config.rate_limit_entries, std::move(now));
 }
 
 }  // namespace
@@ -24,34 +32,66 @@ Response too_many_requests(std::string_view message, std::chrono::seconds retry_
   return r;
 }
 
-Limits::Limits(const LimitsConfig& config, RateLimiter::Now now)
-    : m_config(config),
-      m_proxies(TrustedProxies::parse(config.trusted_proxies).value_or(TrustedProxies{})),
-      m_address(make_limiter(config.rate_limit_address, config, now)),
-      m_user(make_limiter(config.rate_limit_user, config, now)) {}
+Limits::Limits(const LimitsConfig& config, RateLimiter::Now now) : m_now(std::move(now)) {
+  m_settings.store(make_settings(config, nullptr));
+}
+
+std::shared_ptr<const Limits::Settings> Limits::make_settings(const LimitsConfig& config,
+                                                              const Settings* previous) const {
+  auto next = std::make_shared<Settings>();
+  next->config = config;
+  next->proxies = TrustedProxies::parse(config.trusted_proxies).value_or(TrustedProxies{});
+  const LimitsConfig* before = previous ? &previous->config : nullptr;
+  next->address = make_limiter(config.rate_limit_address, config, m_now, before ? before->rate_limit_address : 0,
+                               before, previous ? previous->address : nullptr);
+  next->user = make_limiter(config.rate_limit_user, config, m_now, before ? before->rate_limit_user : 0, before,
+                            previous ? previous->user : nullptr);
+  return next;
+}
+
+bool Limits::reconfigure(const LimitsConfig& config) {
+  auto current = settings();
+  if (current->config == config) {
+    return false;
+  }
+  m_settings.store(make_settings(config, current.get()));
+  return true;
+}
+
+size_t Limits::address_buckets() const {
+  auto s = settings();
+  return s->address ? s->address->size() : 0;
+}
+
+size_t Limits::user_buckets() const {
+  auto s = settings();
+  return s->user ? s->user->size() : 0;
+}
 
 std::optional<Response> Limits::check_address(const Request& request) {
-  if (!m_address) {
+  auto s = settings();
+  if (!s->address) {
     return std::nullopt;
   }
-  if (auto wait = m_address->take(m_proxies.client_of(request))) {
+  if (auto wait = s->address->take(s->proxies.client_of(request))) {
     return too_many_requests("too many requests from this address", *wait);
   }
   return std::nullopt;
 }
 
 std::optional<Response> Limits::check_user(const Request& request) {
-  if (!m_user || request.user.empty()) {
+  auto s = settings();
+  if (!s->user || request.user.empty()) {
     return std::nullopt;
   }
-  if (auto wait = m_user->take(request.user)) {
+  if (auto wait = s->user->take(request.user)) {
     return too_many_requests("too many requests for user " + request.user, *wait);
   }
   return std::nullopt;
 }
 
 std::expected<std::unique_ptr<Limits::UploadSlot>, Response> Limits::upload_slot() {
-  uint32_t cap = m_config.max_concurrent_uploads;
+  uint32_t cap = settings()->config.max_concurrent_uploads;
   uint32_t held = m_uploads.fetch_add(1) + 1;
   auto slot = std::make_unique<UploadSlot>(m_uploads);
   if (cap != 0 && held > cap) {
@@ -93,14 +133,15 @@ std::vector<Limits::Session> Limits::open_sessions(Registry& registry, const std
 
 std::optional<Response> Limits::check_new_session(Registry& registry, const std::string& repo,
                                                   const std::string& user) {
-  if (uint32_t cap = m_config.max_uploads_per_repository; cap != 0) {
+  auto s = settings();
+  if (uint32_t cap = s->config.max_uploads_per_repository; cap != 0) {
     auto count = registry.count_uploads(repo);
     if (count && *count >= cap) {
       return too_many_requests("repository " + repo + " has " + std::to_string(cap) + " upload sessions open",
                                std::chrono::seconds(60));
     }
   }
-  if (uint32_t cap = m_config.max_uploads_per_user; cap != 0 && !user.empty()) {
+  if (uint32_t cap = s->config.max_uploads_per_user; cap != 0 && !user.empty()) {
     bool at_cap = false;
     {
       std::lock_guard lock(m_sessions_mutex);
@@ -116,7 +157,7 @@ std::optional<Response> Limits::check_new_session(Registry& registry, const std:
 }
 
 void Limits::record_session(const std::string& user, const std::string& repo, const std::string& id) {
-  if (user.empty() || m_config.max_uploads_per_user == 0) {
+  if (user.empty() || settings()->config.max_uploads_per_user == 0) {
     return;
   }
   std::lock_guard lock(m_sessions_mutex);

@@ -27,6 +27,12 @@ class Limits {
   // REQUIRES: validate_limits_config(config) passed. `now` is the rate limiters' clock.
   explicit Limits(const LimitsConfig& config, RateLimiter::Now now = RateLimiter::Clock::now);
 
+  // Applies new limits (SIGHUP) to the requests that start after; false when `config` equals the
+  // current one. A rate limiter whose rate, burst and size stay keeps its buckets; a changed one
+  // starts with every bucket full. Upload slots and remembered sessions carry over. Thread-safe.
+  // REQUIRES: validate_limits_config(config) passed.
+  bool reconfigure(const LimitsConfig& config);
+
   // nullopt to go on, else 429 TOOMANYREQUESTS with Retry-After. Thread-safe.
   std::optional<Response> check_address(const Request& request);
   // Only authenticated requests (request.user set) have a user bucket. Thread-safe.
@@ -54,22 +60,29 @@ class Limits {
   // Remembers a session `user` started (nothing for anonymous). Thread-safe.
   void record_session(const std::string& user, const std::string& repo, const std::string& id);
 
-  uint32_t max_tags_per_push() const { return m_config.max_tags_per_push; }
+  uint32_t max_tags_per_push() const { return settings()->config.max_tags_per_push; }
   // For tests and metrics: buckets kept by the address and user limiters.
-  size_t address_buckets() const { return m_address ? m_address->size() : 0; }
-  size_t user_buckets() const { return m_user ? m_user->size() : 0; }
+  size_t address_buckets() const;
+  size_t user_buckets() const;
 
  private:
   struct Session {
     std::string repo;
     std::string id;
   };
+  // What reconfigure() replaces, swapped whole so a request sees one consistent set.
+  struct Settings {
+    LimitsConfig config;
+    TrustedProxies proxies;
+    std::shared_ptr<RateLimiter> address;  // null: off
+    std::shared_ptr<RateLimiter> user;     // null: off
+  };
   std::vector<Session> open_sessions(Registry& registry, const std::string& user);
+  std::shared_ptr<const Settings> settings() const { return m_settings.load(); }
+  std::shared_ptr<const Settings> make_settings(const LimitsConfig& config, const Settings* previous) const;
 
-  LimitsConfig m_config;
-  TrustedProxies m_proxies;
-  std::unique_ptr<RateLimiter> m_address;
-  std::unique_ptr<RateLimiter> m_user;
+  RateLimiter::Now m_now;
+  std::atomic<std::shared_ptr<const Settings>> m_settings;
   std::atomic<uint32_t> m_uploads{0};
   std::mutex m_sessions_mutex;
   std::unordered_map<std::string, std::vector<Session>> m_sessions;  // per user

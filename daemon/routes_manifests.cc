@@ -2,6 +2,7 @@
 #include "error_table.h"
 #include "http_util.h"
 #include "regd/reference.h"
+#include "request_limits.h"
 #include "routes.h"
 
 namespace regd::daemon {
@@ -99,7 +100,8 @@ class ManifestSink : public BodySink {
 // Each ?tag= costs two synced link writes: a push carries at most --max-tags-per-push of them
 // (0: any number). Checked before the body is read.
 std::optional<Response> check_tag_count(const Context& ctx, const Request& request) {
-  uint32_t cap = ctx.config.limits.max_tags_per_push;
+  // The limits' value, not the start-up configuration's: SIGHUP may have changed it.
+  uint32_t cap = ctx.state.limits ? ctx.state.limits->max_tags_per_push() : ctx.config.limits.max_tags_per_push;
   size_t count = query_values(request.query, "tag").size();
   if (cap == 0 || count <= cap) {
     return std::nullopt;

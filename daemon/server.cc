@@ -79,10 +79,7 @@ void Server::Impl::wait_reload() {
     if (ec) {
       return;
     }
-    log(LogLevel::info, "SIGHUP: reloading", {{"parts", ctx.state.reloaders.size()}});
-    for (const auto& reloader : ctx.state.reloaders) {
-      reloader();
-    }
+    ctx.state.reloaders.run();
     wait_reload();
   });
 }

@@ -7,7 +7,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "log.h"
 
 namespace regd::daemon {
 
@@ -103,15 +102,13 @@ Result<std::shared_ptr<TlsContexts>> TlsContexts::create(const TlsConfig& config
   return contexts;
 }
 
-void TlsContexts::reload() {
+Status TlsContexts::reload() {
   auto context = make_tls_context(m_config);
   if (!context) {
-    log(LogLevel::error, "TLS reload: files refused, keeping the previous certificate",
-        {{"error", context.error().message}});
-    return;
+    return std::unexpected(context.error());
   }
   m_current.store(std::move(*context));
-  log(LogLevel::info, "TLS reloaded", {{"cert", m_config.cert}});
+  return {};
 }
 
 std::string verified_client_cn(void* handle) {

@@ -27,9 +27,9 @@ class TlsContexts {
   std::shared_ptr<boost::asio::ssl::context> current() const { return m_current.load(); }
   bool client_certificates() const { return !m_config.client_ca.empty(); }
 
-  // Reloads the files; when they do not load, keeps the current context and logs why.
-  // Thread-safe against current(); REQUIRES: one reload at a time.
-  void reload();
+  // Reloads the files; when they do not load, keeps the current context and returns why
+  // (errors as create). Thread-safe against current(); REQUIRES: one reload at a time.
+  [[nodiscard]] Status reload();
 
  private:
   explicit TlsContexts(TlsConfig config) : m_config(std::move(config)) {}

@@ -1,0 +1,26 @@
+// --check-config: everything regd checks before it serves, short of binding the listener, with
+// the same loaders start-up uses (docs/regd.md, "Checking a configuration").
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "regd/error.h"
+#include "regd/storage.h"
+
+namespace regd::daemon {
+
+// The storage root, usable as configured: writable, or readable for a --read-only instance
+// (probe_storage). Created when missing, as start-up does. Errors: io_error (cannot create it,
+// not a directory), and probe_storage's.
+[[nodiscard]] Result<std::shared_ptr<Storage>> open_storage(const Config& config);
+
+// The problems start-up would stop at, one message each (empty: none): every auth file
+// (htpasswd, rules, token keys) and the TLS files load, the listen address parses, and the root
+// is usable as open_storage checks it - except that a missing root is not created: its nearest
+// existing parent must be a writable directory. REQUIRES: validate_config(config) passed.
+std::vector<std::string> check_config(const Config& config);
+
+}  // namespace regd::daemon
