@@ -1,8 +1,8 @@
 #include "config_check.h"
 
-#include <unistd.h>
-
 #include <filesystem>
+
+#include <unistd.h>
 
 #include "auth.h"
 #include "tls.h"

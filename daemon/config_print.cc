@@ -10,8 +10,8 @@
 namespace regd::daemon {
 namespace {
 
-const std::set<std::string> k_not_keys = {"help", "version", "config", "print-config", "check-config",
-                                          "example-config"};
+const std::set<std::string> k_not_keys = {"help",         "version",      "config",
+                                          "print-config", "check-config", "example-config"};
 
 bool is_text(const CLI::Option& option) {
   return option.get_type_size() != 0 && option.get_type_name().starts_with("TEXT");

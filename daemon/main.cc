@@ -92,7 +92,8 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
     state.auth = *auth;
     state.reloaders.add_parts([auth = *auth](const Config&, ReloadSummary& summary) {
       for (const FileReload& file : auth->reload()) {
-        record(summary, file.key, file.status ? Result<Reloaded>(Reloaded::changed) : std::unexpected(file.status.error()));
+        record(summary, file.key,
+               file.status ? Result<Reloaded>(Reloaded::changed) : std::unexpected(file.status.error()));
       }
     });
   }

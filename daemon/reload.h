@@ -27,8 +27,8 @@ enum class Reloaded { changed, unchanged };
 struct ReloadSummary {
   std::vector<std::string> reloaded;
   std::vector<std::string> unchanged;
-  std::vector<std::string> failed;  // each kept its previous state
-  std::vector<std::string> errors;  // "<part>: why", one per failure
+  std::vector<std::string> failed;          // each kept its previous state
+  std::vector<std::string> errors;          // "<part>: why", one per failure
   std::vector<std::string> restart_needed;  // changed option keys no part applies
 };
 
@@ -66,9 +66,9 @@ class Reloaders {
     ReloadParts parts;
   };
   std::vector<Part> m_parts;
-  std::vector<std::string> m_options;  // keys some part applies
+  std::vector<std::string> m_options;            // keys some part applies
   std::map<std::string, std::string> m_started;  // the values regd started with
-  Config m_last;                                  // the configuration last read (parts' input when a read fails)
+  Config m_last;                                 // the configuration last read (parts' input when a read fails)
   Load m_load;
 };
 

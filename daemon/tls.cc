@@ -7,7 +7,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-
 namespace regd::daemon {
 
 namespace ssl = boost::asio::ssl;

@@ -124,9 +124,9 @@ TEST(ConfigCommands, CheckConfigPassesAGoodConfigurationWithoutListening) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(::listen(fd, 1), 0);
-  auto r = regd(tmp, {"--check-config", "--root", (tmp.path() / "root").string(), "--listen",
-                      "127.0.0.1:" + std::to_string(port), "--htpasswd", htpasswd.string(), "--auth-rules",
-                      rules.string()});
+  auto r =
+      regd(tmp, {"--check-config", "--root", (tmp.path() / "root").string(), "--listen",
+                 "127.0.0.1:" + std::to_string(port), "--htpasswd", htpasswd.string(), "--auth-rules", rules.string()});
   ::close(fd);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "config OK\n");

@@ -24,13 +24,12 @@ TEST(Reload, PartsGetTheNewConfigurationAndTheSummarySortsThem) {
   Result<ConfigSnapshot> next = snapshot(5, "127.0.0.1:5000");
   reloaders.set_config(snapshot(1, "127.0.0.1:5000"), [&] { return next; });
   double seen = 0;
-  reloaders.add(
-      "limits",
-      [&](const Config& c) -> Result<Reloaded> {
-        seen = c.limits.rate_limit_address;
-        return Reloaded::changed;
-      },
-      {"rate-limit-address"});
+  reloaders.add("limits",
+                [&](const Config& c) -> Result<Reloaded> {
+                  seen = c.limits.rate_limit_address;
+                  return Reloaded::changed;
+                },
+                {"rate-limit-address"});
   reloaders.add("log-level", [](const Config&) -> Result<Reloaded> { return Reloaded::unchanged; });
   reloaders.add("tls", [](const Config&) -> Result<Reloaded> { return fail(Errc::invalid_argument, "bad.pem: no"); });
   reloaders.add_parts([](const Config&, ReloadSummary& summary) {
@@ -49,8 +48,7 @@ TEST(Reload, PartsGetTheNewConfigurationAndTheSummarySortsThem) {
 TEST(Reload, ChangedOptionsNoPartAppliesNeedARestart) {
   Reloaders reloaders;
   reloaders.set_config(snapshot(1, "127.0.0.1:5000"), [] { return snapshot(2, "0.0.0.0:5000"); });
-  reloaders.add(
-      "limits", [](const Config&) -> Result<Reloaded> { return Reloaded::changed; }, {"rate-limit-address"});
+  reloaders.add("limits", [](const Config&) -> Result<Reloaded> { return Reloaded::changed; }, {"rate-limit-address"});
   auto summary = reloaders.run();
   EXPECT_EQ(summary.restart_needed, (std::vector<std::string>{"listen"}));
   EXPECT_EQ(summary.reloaded, (std::vector<std::string>{"limits"}));
@@ -63,13 +61,12 @@ TEST(Reload, AConfigurationThatNoLongerReadsKeepsTheOneReadLast) {
   Result<ConfigSnapshot> next = snapshot(7, "127.0.0.1:5000");
   reloaders.set_config(snapshot(1, "127.0.0.1:5000"), [&] { return next; });
   std::vector<double> seen;
-  reloaders.add(
-      "limits",
-      [&](const Config& c) -> Result<Reloaded> {
-        seen.push_back(c.limits.rate_limit_address);
-        return Reloaded::changed;
-      },
-      {"rate-limit-address"});
+  reloaders.add("limits",
+                [&](const Config& c) -> Result<Reloaded> {
+                  seen.push_back(c.limits.rate_limit_address);
+                  return Reloaded::changed;
+                },
+                {"rate-limit-address"});
   reloaders.run();
   next = fail(Errc::invalid_argument, "regd.toml: unknown key 'rate-limit'");
   auto summary = reloaders.run();

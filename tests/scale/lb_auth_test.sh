@@ -212,10 +212,10 @@ for n in "${RW[@]}" "${RO[@]}"; do
 done
 for n in "${RW[@]}" "${RO[@]}"; do
   for _ in $(seq 100); do
-    tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"auth reloaded"' && break
+    tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"msg":"reloaded","reloaded":"htpasswd' && break
     sleep 0.1
   done
-  tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"auth reloaded"' || fail "$n did not reload"
+  tail -n +"${reloaded_from[$n]}" "$SCALE_TMP/$n.log" | grep -q '"msg":"reloaded","reloaded":"htpasswd' || fail "$n did not reload"
   [[ $(status -u bob:bob-secret "http://$(addr "$n")/v2/lb/app/tags/list") == 401 ]] ||
     fail "$n still takes bob's password after the reload"
 done
