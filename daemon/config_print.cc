@@ -66,13 +66,23 @@ std::string config_value(CLI::Option& option) {
   if (option.get_type_size() == 0) {
     return flag_value(option);
   }
+  bool boolean = option.get_type_name().starts_with("BOOLEAN");
+  if (boolean && option.count() > 0) {
+    return option.as<bool>() ? "true" : "false";
+  }
+  if (option.count() > 0) {
+    // The text as given: CLI11 formats a double with 6 digits, which would not read back equal.
+    auto results = option.reduced_results();
+    std::string given = results.empty() ? std::string() : results.back();
+    return is_text(option) ? toml_string(given) : given;
+  }
   // CLI11 formats the bound variable through the option's default function: capture it and
   // put the default string (what --help shows) back.
   std::string saved = option.get_default_str();
   option.capture_default_str();
   std::string value = option.get_default_str();
   option.default_str(saved);
-  if (option.get_type_name().starts_with("BOOLEAN")) {
+  if (boolean) {
     value = value == "1" || value == "true" ? "true" : "false";
   }
   return is_text(option) ? toml_string(value) : value;

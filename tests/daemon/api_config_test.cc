@@ -114,7 +114,7 @@ TEST(ConfigCommands, CheckConfigPassesAGoodConfigurationWithoutListening) {
   TempDir tmp;
   auto htpasswd = htpasswd_file(tmp);
   auto rules = tmp.path() / "rules";
-  std::ofstream(rules) << "user:alice ** pull,push\n";
+  std::ofstream(rules) << "user:alice team/** pull,push\n";
   int port = free_port();
   // The port is taken: --check-config does not bind it.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -137,7 +137,7 @@ TEST(ConfigCommands, CheckConfigPassesAGoodConfigurationWithoutListening) {
 TEST(ConfigCommands, CheckConfigNamesEveryProblemAndExits2) {
   TempDir tmp;
   auto bad_rules = tmp.path() / "rules";
-  std::ofstream(bad_rules) << "user:alice ** fly\n";
+  std::ofstream(bad_rules) << "user:alice team/** fly\n";
   auto bad_key = tmp.path() / "token-key.pem";
   std::ofstream(bad_key) << "not a key\n";
   auto cert = tmp.path() / "cert.pem";
@@ -262,10 +262,10 @@ TEST(ConfigReload, TheSummaryNamesEachAuthFileAndWhetherItLoaded) {
   TempDir tmp;
   auto htpasswd = htpasswd_file(tmp);
   auto rules = tmp.path() / "rules";
-  std::ofstream(rules) << "user:alice ** pull\n";
+  std::ofstream(rules) << "user:alice team/** pull\n";
   RegdProcess server(tmp.path() / "root", {"--htpasswd", htpasswd.string(), "--auth-rules", rules.string()});
   ASSERT_TRUE(server.ready()) << server.log();
-  std::ofstream(rules) << "user:alice ** fly\n";
+  std::ofstream(rules) << "user:alice team/** fly\n";
   ::kill(server.pid(), SIGHUP);
   auto summary = log_lines(server, R"("msg":"reloaded")", 1);
   ASSERT_EQ(summary.size(), 1u) << server.log();
