@@ -13,8 +13,12 @@ namespace {
 const std::set<std::string> k_not_keys = {"help",         "version",      "config",
                                           "print-config", "check-config", "example-config"};
 
+bool is_flag(const CLI::Option& option) {
+  return option.get_expected_min() == 0;
+}
+
 bool is_text(const CLI::Option& option) {
-  return option.get_type_size() != 0 && option.get_type_name().starts_with("TEXT");
+  return !is_flag(option) && option.get_type_name().starts_with("TEXT");
 }
 
 // CLI11's reader strips one pair of quotes and does no escaping, so any text fits in "...";
@@ -63,7 +67,7 @@ std::string config_key(const CLI::Option& option) {
 }
 
 std::string config_value(CLI::Option& option) {
-  if (option.get_type_size() == 0) {
+  if (is_flag(option)) {
     return flag_value(option);
   }
   bool boolean = option.get_type_name().starts_with("BOOLEAN");

@@ -57,8 +57,6 @@ class Reloaders {
   // that need a restart and the summary line, and returns the summary. One at a time.
   ReloadSummary run();
 
-  size_t size() const { return m_parts.size(); }
-
  private:
   struct Part {
     std::string name;  // empty for add_parts
