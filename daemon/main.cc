@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "config_log.h"
 #include "exit_codes.h"
 #include "gc_task.h"
 #include "log.h"
@@ -79,7 +80,7 @@ Result<std::shared_ptr<Storage>> open_storage(const Config& config) {
   return std::shared_ptr<Storage>(std::move(*storage));
 }
 
-int serve(const Config& config) {
+int serve(const Config& config, const std::vector<std::string>& args) {
   auto shared = open_storage(config);
   if (!shared) {
     log(LogLevel::error, "cannot use the storage root", {{"root", config.root}, {"error", shared.error().message}});
@@ -93,6 +94,7 @@ int serve(const Config& config) {
   auto gc = start_gc(config, *shared);
   auto pruning = start_prune(config, *shared);
   ServerState state;
+  state.reloaders.push_back(log_level_reloader(args));
   if (config.auth.enabled()) {
     auto auth = Auth::create(config.auth);
     if (!auth) {
@@ -165,14 +167,17 @@ int main(int argc, char** argv) {
   if (auto stop = parse_options(app, config, argc, argv)) {
     return *stop;
   }
-  set_log_format(config.log_format == "text" ? LogFormat::text : LogFormat::json);
+  apply_log_config(config);
   for (const std::string& name : unknown_environment(app, environ)) {
     log(LogLevel::warn, "environment variable matches no option, ignored", {{"name", name}});
   }
   // sendfile(2) and writes to a closed socket must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Access lines are buffered: the flusher writes them every 200 ms and, when it goes out of
+  // scope on any return from serve(), writes what is left.
+  LogFlusher flusher;
   try {
-    return serve(config);
+    return serve(config, {argv, argv + argc});
   } catch (const std::exception& e) {
     log(LogLevel::error, "fatal", {{"error", e.what()}});
     return k_exit_error;
