@@ -2,6 +2,8 @@
 // and the log level SIGHUP re-reads.
 #include "log.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -141,6 +143,27 @@ TEST(Log, LevelNamesRoundTrip) {
   }
   EXPECT_EQ(parse_log_level("verbose"), std::nullopt);
   EXPECT_EQ(parse_log_level("INFO"), std::nullopt);
+}
+
+TEST(Log, JsonLinesEscapeWhatClientsSendAndKeepTypes) {
+  LogCapture capture;
+  std::string hostile = "q\"b\\s\nn\tt\x01\x7f caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 \xf0\x9f\x93\xa6";
+  log(LogLevel::error, "m\"sg", {{"path", hostile}, {"n", -3}, {"big", uint64_t{1} << 40}, {"ok", false},
+                                 {"ms", 0.25}, {"nan", std::nan("")}});
+  auto text = capture.text();
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << text;
+  EXPECT_EQ(j["level"], "error");
+  EXPECT_EQ(j["msg"], "m\"sg");
+  EXPECT_EQ(j["path"], "q\"b\\s\nn\tt\x01\x7f caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                       "\xf0\x9f\x93\xa6");
+  EXPECT_EQ(j["n"], -3);
+  EXPECT_EQ(j["big"], uint64_t{1} << 40);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["ms"], 0.25);
+  EXPECT_TRUE(j["nan"].is_null());
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << "one line";
+  EXPECT_TRUE(std::string(j["time"]).ends_with("Z")) << text;
 }
 
 TEST(Log, TextLinesQuoteTheValuesThatNeedIt) {

@@ -32,18 +32,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def regd_pid(strace_pid, deadline):
-    """The traced regd: strace's child."""
-    path = f"/proc/{strace_pid}/task/{strace_pid}/children"
-    while time.time() < deadline:
+def regd_pid(strace_pid):
+    """The traced regd: strace's child running regd (strace forks short-lived probes first)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            with open(path) as f:
-                children = f.read().split()
-            if children:
-                return int(children[0])
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
         except OSError:
-            pass
-        time.sleep(0.05)
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if ppid == strace_pid and comm.startswith("regd"):
+            return int(entry)
     return None
 
 
@@ -96,7 +98,10 @@ def main():
     try:
         return measure(args, tmp)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("KEEP_TMP") is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept " + tmp)
 
 
 def measure(args, tmp):
@@ -107,9 +112,9 @@ def measure(args, tmp):
         strace = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=write", "-o", trace, args.regd,
                                    "--root", os.path.join(tmp, "root"), "--listen", f"127.0.0.1:{port}",
                                    "--threads", "2", "--log-format", "json"], stderr=err)
-    deadline = time.time() + 30
-    pid = regd_pid(strace.pid, deadline)
-    if pid is None or not wait_ready(port, deadline):
+    ready = wait_ready(port, time.time() + 60)
+    pid = regd_pid(strace.pid) if ready else None
+    if pid is None:
         strace.kill()
         strace.wait()
         with open(log, errors="replace") as f:
