@@ -42,7 +42,8 @@ namespace {
 
 // RFC 9110 token characters: printable, and nothing a log reader or a shell must quote.
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 // A client's (or a proxy's) X-Request-Id is kept when it is 1 to k_max_request_id token

@@ -47,8 +47,8 @@ struct Request {
   bool chunked = false;
   std::string request_id;
   RouteKind route = RouteKind::not_found;  // set by dispatch()
-  std::string remote_address;  // the peer's IP address (no port), as the socket reports it
-  bool secure = false;         // arrived over TLS on regd's own listener
+  std::string remote_address;              // the peer's IP address (no port), as the socket reports it
+  bool secure = false;                     // arrived over TLS on regd's own listener
   // The subject CN of a verified TLS client certificate (--tls-client-ca); empty without one.
   std::string tls_client_cn;
   // Set by the authentication step of dispatch(): the authenticated user, empty for anonymous

@@ -158,7 +158,8 @@ std::string json_line(LogLevel level, std::string_view msg, std::initializer_lis
 // A text value as is when it reads unambiguously, else quoted like a JSON string.
 void append_text_value(std::string& line, std::string_view v) {
   bool plain = !v.empty() && std::none_of(v.begin(), v.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) >= 0x7f;
+    return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '=' || c == '\\' ||
+           static_cast<unsigned char>(c) >= 0x7f;
   });
   if (plain) {
     line += v;

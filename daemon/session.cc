@@ -646,17 +646,17 @@ void Session<Layer>::access_log(const Request& request, unsigned status, uint64_
   // Buffered: no system call per request (log.h).
   if (m_ctx.config.access_log && log_enabled(LogLevel::info)) {
     log_buffered(LogLevel::info, "request",
-        {{"request_id", request.request_id},
-         {"remote", m_remote},
-         {"user", request.user},
-         {"method", request.method_name},
-         {"route", route_name(request.route)},
-         {"repository", request.repository_name},
-         {"path", request.target},
-         {"status", status},
-         {"bytes_in", bytes_in},
-         {"bytes", m_bytes_out},
-         {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0}});
+                 {{"request_id", request.request_id},
+                  {"remote", m_remote},
+                  {"user", request.user},
+                  {"method", request.method_name},
+                  {"route", route_name(request.route)},
+                  {"repository", request.repository_name},
+                  {"path", request.target},
+                  {"status", status},
+                  {"bytes_in", bytes_in},
+                  {"bytes", m_bytes_out},
+                  {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0}});
   }
   m_bytes_out = 0;
 }
