@@ -148,15 +148,16 @@ TEST(Log, LevelNamesRoundTrip) {
 TEST(Log, JsonLinesEscapeWhatClientsSendAndKeepTypes) {
   LogCapture capture;
   std::string hostile = "q\"b\\s\nn\tt\x01\x7f caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 \xf0\x9f\x93\xa6";
-  log(LogLevel::error, "m\"sg", {{"path", hostile}, {"n", -3}, {"big", uint64_t{1} << 40}, {"ok", false},
-                                 {"ms", 0.25}, {"nan", std::nan("")}});
+  log(LogLevel::error, "m\"sg",
+      {{"path", hostile}, {"n", -3}, {"big", uint64_t{1} << 40}, {"ok", false}, {"ms", 0.25}, {"nan", std::nan("")}});
   auto text = capture.text();
   auto j = nlohmann::json::parse(text, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << text;
   EXPECT_EQ(j["level"], "error");
   EXPECT_EQ(j["msg"], "m\"sg");
-  EXPECT_EQ(j["path"], "q\"b\\s\nn\tt\x01\x7f caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
-                       "\xf0\x9f\x93\xa6");
+  EXPECT_EQ(j["path"],
+            "q\"b\\s\nn\tt\x01\x7f caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+            "\xf0\x9f\x93\xa6");
   EXPECT_EQ(j["n"], -3);
   EXPECT_EQ(j["big"], uint64_t{1} << 40);
   EXPECT_EQ(j["ok"], false);
