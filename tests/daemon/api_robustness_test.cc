@@ -67,7 +67,8 @@ TEST_F(Robustness, AccessLogLinesAreJson) {
     ASSERT_FALSE(j.is_discarded()) << line;
     if (j["msg"] == "request") {
       ++requests;
-      for (auto key : {"method", "route", "repository", "path", "status", "bytes", "duration_ms", "request_id", "user"}) {
+      for (auto key :
+           {"method", "route", "repository", "path", "status", "bytes", "duration_ms", "request_id", "user"}) {
         EXPECT_TRUE(j.contains(key)) << key;
       }
     }
