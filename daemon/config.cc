@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config_log.h"
 #include "http_util.h"
 #include "regd/duration.h"
 #include "regd/registry.h"
@@ -142,11 +143,7 @@ void add_config_options(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_option("--threads", c.threads, "I/O threads (0: one per core)")->envname("REGD_THREADS");
   app.add_flag("--read-only", c.read_only, "Refuse every write with 405 UNSUPPORTED")->envname("REGD_READ_ONLY");
-  app.add_option("--log-format", c.log_format, "Log format: json or text")
-      ->envname("REGD_LOG_FORMAT")
-      ->check(CLI::IsMember({"json", "text"}))
-      ->capture_default_str();
-  app.add_option("--access-log", c.access_log, "Log every request (true/false)")->envname("REGD_ACCESS_LOG");
+  add_log_options(app, c);
   app.add_option("--max-manifest-size", c.max_manifest_size, "Largest manifest accepted, bytes")
       ->envname("REGD_MAX_MANIFEST_SIZE")
       ->capture_default_str();
@@ -184,8 +181,8 @@ void add_config_options(CLI::App& app, Config& c) {
 }
 
 Status validate_config(const Config& c) {
-  if (c.log_format != "json" && c.log_format != "text") {
-    return fail(Errc::invalid_argument, "--log-format must be json or text");
+  if (auto log = validate_log_config(c); !log) {
+    return log;
   }
   if (c.header_timeout <= 0 || c.idle_timeout <= 0 || c.body_timeout <= 0 || c.drain_timeout < 0 || c.drain_delay < 0) {
     return fail(Errc::invalid_argument, "timeouts must be positive");

@@ -67,7 +67,8 @@ struct Config {
   std::string listen = "127.0.0.1:5000";
   unsigned threads = 0;  // 0: one per hardware core
   bool read_only = false;
-  std::string log_format = "json";  // json | text
+  std::string log_format = "auto";  // auto (text on a terminal, else json) | json | text
+  std::string log_level = "info";   // debug | info | warn | error (config_log.h)
   bool access_log = true;
   uint64_t max_manifest_size = 4 * 1024 * 1024;
   uint64_t max_upload_size = 0;  // largest body of one upload request; 0: no limit

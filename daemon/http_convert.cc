@@ -1,5 +1,7 @@
 #include "http_convert.h"
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 namespace regd::daemon {
@@ -38,15 +40,17 @@ std::string new_request_id() {
 
 namespace {
 
-// A client's X-Request-Id is kept when it is short and printable (it ends up in logs).
+// RFC 9110 token characters: printable, and nothing a log reader or a shell must quote.
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// A client's (or a proxy's) X-Request-Id is kept when it is 1 to k_max_request_id token
+// characters (it ends up in logs and responses); anything else is replaced by a new id.
 std::string request_id(std::string_view given) {
-  if (given.empty() || given.size() > 64) {
+  if (given.empty() || given.size() > k_max_request_id || !std::all_of(given.begin(), given.end(), is_token_char)) {
     return new_request_id();
-  }
-  for (char c : given) {
-    if (c <= ' ' || c > '~' || c == '"' || c == '\\') {
-      return new_request_id();
-    }
   }
   return std::string(given);
 }

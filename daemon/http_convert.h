@@ -10,8 +10,12 @@
 
 namespace regd::daemon {
 
-// The request of a parser that has read a header. X-Request-Id is kept when short and
-// printable, else a random id is made.
+// The longest X-Request-Id a client may choose.
+inline constexpr size_t k_max_request_id = 64;
+
+// The request of a parser that has read a header. X-Request-Id is kept when it is at most
+// k_max_request_id RFC 9110 token characters (A-Z a-z 0-9 !#$%&'*+-.^_`|~), else a random id
+// is made.
 Request to_request(const boost::beast::http::request_parser<boost::beast::http::empty_body>& parser);
 
 // A random 16-hex-digit request id.

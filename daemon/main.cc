@@ -9,6 +9,7 @@
 #include "config.h"
 #include "config_check.h"
 #include "config_load.h"
+#include "config_log.h"
 #include "exit_codes.h"
 #include "gc_task.h"
 #include "log.h"
@@ -84,6 +85,7 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   auto pruning = start_prune(config, *shared);
   ServerState state;
   state.reloaders.set_config(std::move(running), std::move(load));
+  state.reloaders.add("log-level", reload_log_level, {"log-level"});
   if (config.auth.enabled()) {
     auto auth = Auth::create(config.auth);
     if (!auth) {
@@ -189,7 +191,7 @@ int main(int argc, char** argv) {
   if (auto stop = parse_options(app, config, argc, argv)) {
     return *stop;
   }
-  set_log_format(config.log_format == "text" ? LogFormat::text : LogFormat::json);
+  apply_log_config(config);
   for (const std::string& name : unknown_environment(app, environ)) {
     log(LogLevel::warn, "environment variable matches no option, ignored", {{"name", name}});
   }
@@ -198,6 +200,9 @@ int main(int argc, char** argv) {
   // SIGHUP reads the configuration again as above: the same argv, the environment, the file.
   ConfigSnapshot running{config, config_values(app)};
   auto load = [argc, argv] { return load_config(argc, argv); };
+  // Access lines are buffered: the flusher writes them every 200 ms and, when it goes out of
+  // scope on any return from serve(), writes what is left.
+  LogFlusher flusher;
   try {
     return serve(config, std::move(running), load);
   } catch (const std::exception& e) {

@@ -111,6 +111,38 @@ Outcome run_with_slot(Context& ctx, Request& request, const Route& route) {
 
 }  // namespace
 
+std::string_view route_name(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::not_found:
+      return "not_found";
+    case RouteKind::base:
+      return "base";
+    case RouteKind::healthz:
+      return "healthz";
+    case RouteKind::readyz:
+      return "readyz";
+    case RouteKind::metrics:
+      return "metrics";
+    case RouteKind::catalog:
+      return "catalog";
+    case RouteKind::blob:
+      return "blob";
+    case RouteKind::upload_start:
+      return "upload_start";
+    case RouteKind::upload:
+      return "upload";
+    case RouteKind::manifest:
+      return "manifest";
+    case RouteKind::tags_list:
+      return "tags_list";
+    case RouteKind::referrers:
+      return "referrers";
+    case RouteKind::token:
+      return "token";
+  }
+  return "not_found";
+}
+
 Route match_route(std::string_view path) {
   if (path == "/v2/" || path == "/v2") {
     return {RouteKind::base, "", ""};
@@ -142,6 +174,8 @@ Route match_route(std::string_view path) {
 // an upload slot, run the handler.
 Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
+  request.route = route.kind;
+  request.repository_name = route.name;
   Limits* limits = ctx.state.limits.get();
   if (limits && !is_probe(route.kind)) {
     if (auto limited = limits->check_address(request)) {

@@ -643,17 +643,20 @@ void Session<Layer>::access_log(const Request& request, unsigned status, uint64_
                                 std::chrono::steady_clock::time_point start) {
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
   m_ctx.state.metrics.record(status, bytes_in, m_bytes_out, elapsed);
-  if (m_ctx.config.access_log) {
-    log(LogLevel::info, "request",
-        {{"request_id", request.request_id},
-         {"remote", m_remote},
-         {"user", request.user},
-         {"method", request.method_name},
-         {"path", request.target},
-         {"status", status},
-         {"bytes_in", bytes_in},
-         {"bytes", m_bytes_out},
-         {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0}});
+  // Buffered: no system call per request (log.h).
+  if (m_ctx.config.access_log && log_enabled(LogLevel::info)) {
+    log_buffered(LogLevel::info, "request",
+                 {{"request_id", request.request_id},
+                  {"remote", m_remote},
+                  {"user", request.user},
+                  {"method", request.method_name},
+                  {"route", route_name(request.route)},
+                  {"repository", request.repository_name},
+                  {"path", request.target},
+                  {"status", status},
+                  {"bytes_in", bytes_in},
+                  {"bytes", m_bytes_out},
+                  {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0}});
   }
   m_bytes_out = 0;
 }

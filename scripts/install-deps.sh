@@ -16,13 +16,14 @@ test_pkgs=(
   apache2-utils  # htpasswd -B for the auth tests
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
+  strace  # tests/e2e/log_syscalls.py: write(2) calls of the access log
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
   apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
   # tests/fuzz: libFuzzer. clang 16, not 14: libstdc++ 12's std::expected needs P0848 (docs/fuzzing.md).
   clang-16 libclang-rt-16-dev
 )
 
-bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl)
+bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl strace)
 
 # --build-only: just what building needs; --bench: what bench/compare.sh needs; default: all
 # that building and every test need.

@@ -84,6 +84,10 @@ TEST(AuthBasicOnly, ChallengesWithBasicAndLetsEveryUserDoEverything) {
   EXPECT_EQ(anonymous_client.Get("/healthz")->status, 200) << "probes stay open";
   EXPECT_EQ(anonymous_client.Get("/readyz")->status, 200);
   EXPECT_EQ(anonymous_client.Get("/metrics")->status, 401);
+  // Access lines are buffered (written every 200 ms): wait for alice's (bounded).
+  for (int i = 0; i < 500 && regd.log().find("\"user\":\"alice\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_NE(regd.log().find("\"user\":\"alice\""), std::string::npos) << "the access log names the user";
 }
 

@@ -170,6 +170,7 @@ as() { local who=$1; shift; curl -s -o /dev/null -w '%{http_code}' --cacert "$T/
 [[ $(as alice -X POST "https://$M/v2/team/app/blobs/uploads/") == 202 ]] || fail "alice (CN) may push to team/**"
 [[ $(as bob -X POST "https://$M/v2/team/app/blobs/uploads/") == 403 ]] || fail "bob (CN) may not push"
 [[ $(as bob -X POST "https://$M/v2/other/blobs/uploads/") == 403 ]] || fail "bob outside the rules"
+sleep 0.3  # access lines are written every 200 ms
 jq -Rr 'fromjson? | select(.msg == "request" and .method == "POST") | .user' "$T/mtls.log" | sort -u | tr '\n' ' ' |
   grep -qx 'alice bob ' || fail "the access log does not name the CN users"
 MCERTS=$T/mcerts

@@ -118,8 +118,10 @@ start_regd_args() {
 }
 
 # requests NAME [FROM_LINE]: the access-log records of instance NAME as compact JSON lines,
-# optionally only those logged at or after line FROM_LINE of its log.
+# optionally only those logged at or after line FROM_LINE of its log. regd buffers access lines
+# and writes them every 200 ms (docs/regd.md, "Logs"): it waits that long first.
 requests() {
+  sleep 0.3
   tail -n +"${2:-1}" "$SCALE_TMP/$1.log" | jq -Rc 'fromjson? | select(.msg == "request")'
 }
 log_lines() { wc -l <"$SCALE_TMP/$1.log"; }
