@@ -14,6 +14,7 @@
 
 #include "regd/error.h"
 #include "regd/storage.h"
+#include "route_kind.h"
 
 namespace regd::daemon {
 
@@ -45,8 +46,9 @@ struct Request {
   std::optional<uint64_t> content_length;
   bool chunked = false;
   std::string request_id;
-  std::string remote_address;  // the peer's IP address (no port), as the socket reports it
-  bool secure = false;         // arrived over TLS on regd's own listener
+  RouteKind route = RouteKind::not_found;  // set by dispatch()
+  std::string remote_address;              // the peer's IP address (no port), as the socket reports it
+  bool secure = false;                     // arrived over TLS on regd's own listener
   // The subject CN of a verified TLS client certificate (--tls-client-ca); empty without one.
   std::string tls_client_cn;
   // Set by the authentication step of dispatch(): the authenticated user, empty for anonymous

@@ -100,6 +100,7 @@ Outcome run_handler(Context& ctx, Request& request, const Route& route);
 Outcome run_with_slot(Context& ctx, Request& request, const Route& route) {
   auto slot = ctx.state.limits->upload_slot();
   if (!slot) {
+    ctx.state.metrics.rate_limited(RateLimit::concurrent_uploads);
     return std::move(slot.error());
   }
   Outcome outcome = run_handler(ctx, request, route);
@@ -110,6 +111,38 @@ Outcome run_with_slot(Context& ctx, Request& request, const Route& route) {
 }
 
 }  // namespace
+
+std::string_view route_name(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::not_found:
+      return "not_found";
+    case RouteKind::base:
+      return "base";
+    case RouteKind::healthz:
+      return "healthz";
+    case RouteKind::readyz:
+      return "readyz";
+    case RouteKind::metrics:
+      return "metrics";
+    case RouteKind::catalog:
+      return "catalog";
+    case RouteKind::blob:
+      return "blob";
+    case RouteKind::upload_start:
+      return "upload_start";
+    case RouteKind::upload:
+      return "upload";
+    case RouteKind::manifest:
+      return "manifest";
+    case RouteKind::tags_list:
+      return "tags_list";
+    case RouteKind::referrers:
+      return "referrers";
+    case RouteKind::token:
+      return "token";
+  }
+  return "not_found";
+}
 
 Route match_route(std::string_view path) {
   if (path == "/v2/" || path == "/v2") {
@@ -142,9 +175,12 @@ Route match_route(std::string_view path) {
 // an upload slot, run the handler.
 Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
+  request.route = route.kind;
+  ctx.state.metrics.request_routed(route.kind);
   Limits* limits = ctx.state.limits.get();
   if (limits && !is_probe(route.kind)) {
     if (auto limited = limits->check_address(request)) {
+      ctx.state.metrics.rate_limited(RateLimit::address);
       return std::move(*limited);
     }
   }
@@ -155,6 +191,7 @@ Outcome dispatch(Context& ctx, Request& request) {
   }
   if (limits && !is_probe(route.kind)) {
     if (auto limited = limits->check_user(request)) {
+      ctx.state.metrics.rate_limited(RateLimit::user);
       return std::move(*limited);
     }
   }
