@@ -113,7 +113,7 @@ TEST(MetricsUnit, CountsAuthFailuresAndRateLimits) {
 TEST(MetricsUnit, ExportsTypesHelpAndBuildInfo) {
   auto text = Metrics().render();
   EXPECT_NE(text.find("# TYPE regd_http_request_duration_seconds histogram\n"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE regd_http_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE regd_http_received_bytes_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE regd_storage_errors_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("# HELP regd_uploads_in_progress "), std::string::npos);
   EXPECT_NE(text.find("\nregd_build_info{version=\""), std::string::npos);
