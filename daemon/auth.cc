@@ -158,8 +158,9 @@ Auth::Auth(AuthConfig config) : m_config(std::move(config)) {
 
 Auth::~Auth() = default;
 
-Result<std::shared_ptr<Auth>> Auth::create(const AuthConfig& config) {
+Result<std::shared_ptr<Auth>> Auth::create(const AuthConfig& config, Metrics* metrics) {
   std::shared_ptr<Auth> auth(new Auth(config));
+  auth->m_metrics = metrics;
   auto state = std::make_shared<AuthState>();
   state->rules = default_access_rules();
   for (const FileReload& file : load_files(config, *state)) {
@@ -194,6 +195,12 @@ std::vector<FileReload> Auth::reload() {
   next->cache = std::make_unique<CredentialCache>(m_cache_ttl, k_cache_capacity);
   m_state.store(std::move(next));
   return loaded;
+}
+
+void Auth::count(AuthFailure reason) const {
+  if (m_metrics != nullptr) {
+    m_metrics->auth_failed(reason);
+  }
 }
 
 std::string Auth::realm(const Request& request) const {
@@ -279,10 +286,12 @@ std::optional<Response> Auth::check(Request& request, const Route& route) const 
   }
   auto identity = authenticate(*current, request);
   if (!identity) {
+    count(AuthFailure::invalid_credentials);
     return unauthorized(*current, request, need, identity.error().message,
                         identity.error().bearer ? "invalid_token" : "", token_endpoint);
   }
   if (token_endpoint && (*identity)->token) {
+    count(AuthFailure::invalid_credentials);
     return unauthorized(*current, request, need, "the token endpoint takes Basic credentials", "", true);
   }
   request.user = (*identity)->caller.user;
@@ -291,13 +300,16 @@ std::optional<Response> Auth::check(Request& request, const Route& route) const 
     case Verdict::allow:
       return std::nullopt;
     case Verdict::unauthenticated:
+      count(AuthFailure::unauthenticated);
       return unauthorized(*current, request, need, "authentication required", "", false);
     case Verdict::insufficient_scope:
+      count(AuthFailure::insufficient_scope);
       return unauthorized(*current, request, need, "the token does not grant " + challenge_scope(need),
                           "insufficient_scope", false);
     case Verdict::denied:
       break;
   }
+  count(AuthFailure::denied);
   return error_response(403, "DENIED", "requested access to the resource is denied");
 }
 
@@ -308,6 +320,7 @@ std::optional<Identity> Auth::login(std::string_view user, std::string_view pass
   auto current = state();
   auto identity = authenticate(*current, request);
   if (!identity || (*identity)->token) {
+    count(AuthFailure::invalid_credentials);
     return std::nullopt;
   }
   return **identity;

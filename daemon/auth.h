@@ -16,6 +16,7 @@
 #include "auth_token.h"
 #include "config.h"
 #include "http_types.h"
+#include "metrics.h"
 #include "regd/error.h"
 #include "router.h"
 
@@ -50,8 +51,9 @@ class Auth {
  public:
   // Loads every configured file. Errors: invalid_argument "<file>: line N: why" (a file that
   // does not parse), io_error "<file>: why" (cannot read it). REQUIRES: validate_auth_config
-  // passed and config.enabled().
-  [[nodiscard]] static Result<std::shared_ptr<Auth>> create(const AuthConfig& config);
+  // passed and config.enabled(). Refusals are counted in `metrics` (if not null), which must
+  // outlive the Auth.
+  [[nodiscard]] static Result<std::shared_ptr<Auth>> create(const AuthConfig& config, Metrics* metrics = nullptr);
   ~Auth();
 
   // Loads every configured file as create() does, without keeping anything (--check-config).
@@ -70,7 +72,7 @@ class Auth {
   // True when --token-key is given (the token endpoint is served).
   bool issues_tokens() const;
   // Checks a user name and password as Basic credentials are checked (the token endpoint's
-  // POST grant_type=password); nullopt when they are wrong.
+  // POST grant_type=password); nullopt when they are wrong (counted as invalid credentials).
   std::optional<Identity> login(std::string_view user, std::string_view password) const;
   // A token for `identity` with the `requested` scopes it may have (requested ∩ rules).
   // Errors: io_error (signing failed), unsupported (no --token-key).
@@ -94,11 +96,13 @@ class Auth {
   std::string realm(const Request& request) const;
   Response unauthorized(const AuthState& state, const Request& request, const Need& need, std::string_view message,
                         std::string_view error, bool basic) const;
+  void count(AuthFailure reason) const;
 
   AuthConfig m_config;
   std::chrono::seconds m_token_ttl{0};
   std::chrono::seconds m_cache_ttl{0};
   std::atomic<std::shared_ptr<const AuthState>> m_state;
+  Metrics* m_metrics = nullptr;
 };
 
 }  // namespace regd::daemon

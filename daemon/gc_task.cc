@@ -44,8 +44,12 @@ void log_not_done(std::string_view job, const Error& error) {
       {{"error", error.message}});
 }
 
-void collect(const std::shared_ptr<Storage>& storage, const GcOptions& options) {
+void collect(const std::shared_ptr<Storage>& storage, const GcOptions& options, Metrics* metrics) {
+  auto start = std::chrono::steady_clock::now();
   auto report = collect_garbage(storage, options);
+  if (metrics != nullptr) {
+    metrics->gc_finished(report, std::chrono::steady_clock::now() - start);
+  }
   if (!report) {
     log_not_done("gc", report.error());
     return;
@@ -87,10 +91,10 @@ void apply_retention(const std::shared_ptr<Storage>& storage, const PruneOptions
 }  // namespace
 
 std::unique_ptr<BackgroundTask> start_gc_task(std::shared_ptr<Storage> storage, GcOptions options,
-                                              std::chrono::seconds interval) {
+                                              std::chrono::seconds interval, Metrics* metrics) {
   options.holder = lease_holder();
-  return std::make_unique<BackgroundTask>(
-      interval, [storage = std::move(storage), options = std::move(options)] { collect(storage, options); });
+  return std::make_unique<BackgroundTask>(interval, [storage = std::move(storage), options = std::move(options),
+                                                     metrics] { collect(storage, options, metrics); });
 }
 
 std::unique_ptr<BackgroundTask> start_prune_task(std::shared_ptr<Storage> storage, PruneOptions options,

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "metrics.h"
 #include "regd/gc.h"
 #include "regd/retention.h"
 #include "regd/storage.h"
@@ -41,9 +42,10 @@ class BackgroundTask {
 // "regd@<host>:<pid>": the lease holder a GC or prune that finds the lease taken is shown.
 std::string lease_holder();
 
-// Collects garbage every interval and logs the outcome ("gc done", "gc skipped", "gc failed").
+// Collects garbage every interval, logs the outcome ("gc done", "gc skipped", "gc failed") and
+// counts it in `metrics` (if not null; it must outlive the task).
 std::unique_ptr<BackgroundTask> start_gc_task(std::shared_ptr<Storage> storage, GcOptions options,
-                                              std::chrono::seconds interval);
+                                              std::chrono::seconds interval, Metrics* metrics = nullptr);
 
 // Applies the retention policy to every repository every interval and logs the outcome
 // ("prune done" with every tag and manifest removed, "prune skipped", "prune failed").

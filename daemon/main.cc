@@ -31,7 +31,8 @@ using namespace regd::daemon;
 
 // The background GC of --gc-interval; none on read-only instances or with an interval of 0.
 // Durations were checked by validate_config.
-std::unique_ptr<BackgroundTask> start_gc(const Config& config, const std::shared_ptr<Storage>& storage) {
+std::unique_ptr<BackgroundTask> start_gc(const Config& config, const std::shared_ptr<Storage>& storage,
+                                         Metrics& metrics) {
   auto interval = *parse_duration(config.gc_interval);
   if (interval.count() == 0 || config.read_only) {
     return nullptr;
@@ -41,7 +42,7 @@ std::unique_ptr<BackgroundTask> start_gc(const Config& config, const std::shared
   options.upload_ttl = *parse_duration(config.upload_ttl);
   options.delete_untagged = config.gc_delete_untagged;
   log(LogLevel::info, "background gc", {{"interval", config.gc_interval}, {"grace", config.gc_grace}});
-  return start_gc_task(storage, options, interval);
+  return start_gc_task(storage, options, interval, &metrics);
 }
 
 // A duration option where 0 switches the rule off. REQUIRES: validated.
@@ -81,13 +82,13 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   options.refresh_after = *parse_duration(config.link_refresh);
   options.immutable_tags = split_patterns(config.immutable_tags);
   auto registry = make_registry(*shared, options);
-  auto gc = start_gc(config, *shared);
+  ServerState state;  // before the background jobs, which count into its metrics
+  auto gc = start_gc(config, *shared, state.metrics);
   auto pruning = start_prune(config, *shared);
-  ServerState state;
   state.reloaders.set_config(std::move(running), std::move(load));
   state.reloaders.add("log-level", reload_log_level, {"log-level"});
   if (config.auth.enabled()) {
-    auto auth = Auth::create(config.auth);
+    auto auth = Auth::create(config.auth, &state.metrics);
     if (!auth) {
       return report_error("cannot load the auth files: " + auth.error().message, k_exit_error);
     }

@@ -1,39 +1,70 @@
-// Process-wide counters exported at /metrics in the Prometheus text format. Lock-free.
+// The process's metrics, exported at /metrics in the Prometheus text format (docs/regd.md,
+// "Metrics"). Built on prometheus-cpp's registry and text serializer; regd's own listener serves
+// them. Labels are low-cardinality only: route group, method, status code, reasons; never a
+// repository or a user. Every series the request path updates is resolved once (at start, or
+// the first time a route, method and code meet), so counting a request takes no map lookup and
+// no lock but the histogram's own. The storage backend's counters (regd/storage_stats.h) are
+// read when the metrics are rendered. Every member function is thread-safe.
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "http_types.h"
+#include "regd/gc.h"
+#include "route_kind.h"
 
 namespace regd::daemon {
 
+// Why the auth step refused a request (regd_auth_failures_total{reason}).
+enum class AuthFailure {
+  unauthenticated,      // no credentials where the route needs some (401)
+  invalid_credentials,  // a wrong password, an invalid or expired token, an unknown scheme (401)
+  insufficient_scope,   // a token without the access the request needs (401)
+  denied,               // an authenticated caller without the right (403)
+};
+
+// Which limit refused a request with 429 (regd_rate_limited_requests_total{limit}).
+enum class RateLimit {
+  address,             // --rate-limit-address
+  user,                // --rate-limit-user
+  concurrent_uploads,  // --max-concurrent-uploads
+  upload_sessions,     // --max-uploads-per-repository, --max-uploads-per-user
+};
+
 class Metrics {
  public:
-  // One finished request: its status code and the body bytes received and sent.
-  void record(unsigned status, uint64_t bytes_in, uint64_t bytes_out, std::chrono::microseconds duration);
-  void connection_opened() {
-    ++m_connections_open;
-    ++m_connections_total;
-  }
-  void connection_closed() { --m_connections_open; }
-  void request_started() { ++m_in_flight; }
-  void request_finished() { --m_in_flight; }
-  int64_t connections_open() const { return m_connections_open; }
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void connection_opened();
+  void connection_closed();
+  // Around every request the session serves (regd_http_requests_in_flight).
+  void request_started();
+  void request_finished(RouteKind route);
+  // dispatch() found the request's route: requests in upload routes are counted in
+  // regd_uploads_in_progress until request_finished(route).
+  void request_routed(RouteKind route);
+  // One finished request: its route group, method, status code, the body bytes received and
+  // sent, and how long it took from its header to its last byte.
+  void record(RouteKind route, Method method, unsigned status, uint64_t bytes_in, uint64_t bytes_out,
+              std::chrono::steady_clock::duration duration);
+  void auth_failed(AuthFailure reason);
+  void rate_limited(RateLimit limit);
+  // One background GC run and how long it took; an error of code conflict means the lease was
+  // held by another instance (outcome "skipped").
+  void gc_finished(const Result<GcReport>& report, std::chrono::steady_clock::duration duration);
 
   // The exposition text (text/plain; version=0.0.4).
   std::string render() const;
 
  private:
-  std::array<std::atomic<uint64_t>, 6> m_by_class{};  // index status/100 (0: other)
-  std::atomic<uint64_t> m_bytes_in{0};
-  std::atomic<uint64_t> m_bytes_out{0};
-  std::atomic<uint64_t> m_duration_us{0};
-  std::atomic<int64_t> m_in_flight{0};
-  std::atomic<int64_t> m_connections_open{0};
-  std::atomic<uint64_t> m_connections_total{0};
-  std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
 };
 
 }  // namespace regd::daemon

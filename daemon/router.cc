@@ -100,6 +100,7 @@ Outcome run_handler(Context& ctx, Request& request, const Route& route);
 Outcome run_with_slot(Context& ctx, Request& request, const Route& route) {
   auto slot = ctx.state.limits->upload_slot();
   if (!slot) {
+    ctx.state.metrics.rate_limited(RateLimit::concurrent_uploads);
     return std::move(slot.error());
   }
   Outcome outcome = run_handler(ctx, request, route);
@@ -176,9 +177,11 @@ Outcome dispatch(Context& ctx, Request& request) {
   Route route = match_route(request.path);
   request.route = route.kind;
   request.repository_name = route.name;
+  ctx.state.metrics.request_routed(route.kind);
   Limits* limits = ctx.state.limits.get();
   if (limits && !is_probe(route.kind)) {
     if (auto limited = limits->check_address(request)) {
+      ctx.state.metrics.rate_limited(RateLimit::address);
       return std::move(*limited);
     }
   }
@@ -189,6 +192,7 @@ Outcome dispatch(Context& ctx, Request& request) {
   }
   if (limits && !is_probe(route.kind)) {
     if (auto limited = limits->check_user(request)) {
+      ctx.state.metrics.rate_limited(RateLimit::user);
       return std::move(*limited);
     }
   }

@@ -187,6 +187,7 @@ std::expected<UploadStatus, Response> new_session(Context& ctx, const Request& r
   Limits* limits = ctx.state.limits.get();
   if (limits) {
     if (auto refused = limits->check_new_session(ctx.registry, name, request.user)) {
+      ctx.state.metrics.rate_limited(RateLimit::upload_sessions);
       return std::unexpected(std::move(*refused));
     }
   }

@@ -347,7 +347,7 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
   uint64_t bytes_in = request.content_length.value_or(0);
   if (broken) {
     m_body = {};
-    m_ctx.state.metrics.request_finished();
+    m_ctx.state.metrics.request_finished(request.route);
     access_log(request, m_bad_chunk ? 400 : 499, 0, start);
     if (m_bad_chunk) {
       co_await answer_bad_request(400, "malformed request: bad chunked encoding");
@@ -368,7 +368,7 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
   bool keep_alive = client_keep_alive && !response.close && !m_ctx.state.closing;
   bool written = co_await write_response(request, response, version, keep_alive);
   m_body = {};
-  m_ctx.state.metrics.request_finished();
+  m_ctx.state.metrics.request_finished(request.route);
   access_log(request, response.status, body_done ? bytes_in : 0, start);
   co_return written&& keep_alive;
 }
@@ -642,7 +642,7 @@ template <class Layer>
 void Session<Layer>::access_log(const Request& request, unsigned status, uint64_t bytes_in,
                                 std::chrono::steady_clock::time_point start) {
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-  m_ctx.state.metrics.record(status, bytes_in, m_bytes_out, elapsed);
+  m_ctx.state.metrics.record(request.route, request.method, status, bytes_in, m_bytes_out, elapsed);
   // Buffered: no system call per request (log.h).
   if (m_ctx.config.access_log && log_enabled(LogLevel::info)) {
     log_buffered(LogLevel::info, "request",

@@ -8,6 +8,7 @@ build_pkgs=(
   libssl-dev nlohmann-json3-dev libcli11-dev libboost-dev libarchive-dev zlib1g-dev libcrypt-dev
   libjwt-dev  # regd's tokens (docs/security.md)
   libsystemd-dev
+  prometheus-cpp-dev  # /metrics: prometheus-cpp's registry and text serializer
   libgtest-dev libgmock-dev libcpp-httplib-dev
   clang-format
 )
@@ -17,6 +18,7 @@ test_pkgs=(
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
   strace  # tests/e2e/log_syscalls.py: write(2) calls of the access log
+  prometheus  # promtool: checks docs/examples/prometheus.yml, regd-alerts.yml and a real scrape
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
   apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
   # tests/fuzz: libFuzzer. clang 16, not 14: libstdc++ 12's std::expected needs P0848 (docs/fuzzing.md).

@@ -17,6 +17,7 @@
 
 #include "regd/error.h"
 #include "regd/storage.h"
+#include "regd/storage_stats.h"
 
 namespace regd::posix {
 
@@ -55,9 +56,30 @@ inline std::string relative_to(const std::string& full, const std::string& root)
   return full;
 }
 
-// "<what> <path>: <strerror>" with the code errno maps to. Callers pass storage-relative paths.
+// Counts an error of the backend in storage_stats() (routine outcomes are not counted).
+inline void count_error(Errc code) {
+  auto& stats = storage_stats();
+  switch (code) {
+    case Errc::io_error:
+      stats.io_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Errc::no_space:
+      stats.no_space_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Errc::denied:
+      stats.denied_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      break;
+  }
+}
+
+// "<what> <path>: <strerror>" with the code errno maps to, counted. Callers pass
+// storage-relative paths.
 inline std::unexpected<Error> errno_error(int err, std::string_view what, const std::string& path) {
-  return fail(errc_from_errno(err), std::string(what) + " " + path + ": " + std::strerror(err));
+  Errc code = errc_from_errno(err);
+  count_error(code);
+  return fail(code, std::string(what) + " " + path + ": " + std::strerror(err));
 }
 // The same for an absolute path `full` below the storage root `root` (errno is read first).
 inline std::unexpected<Error> errno_error(int err, std::string_view what, const std::string& full,
@@ -147,6 +169,9 @@ auto with_retries(Call call, const std::string* missing = nullptr) {
   for (int attempt = 1;; ++attempt) {
     auto result = call();
     if (result != -1 || attempt >= k_attempts) {
+      if (result != -1 && retried_missing) {
+        storage_stats().miss_recheck_hits.fetch_add(1, std::memory_order_relaxed);
+      }
       return result;
     }
     int err = errno;
@@ -154,6 +179,7 @@ auto with_retries(Call call, const std::string* missing = nullptr) {
       continue;
     }
     if (err == ESTALE) {
+      storage_stats().estale_retries.fetch_add(1, std::memory_order_relaxed);
       std::this_thread::sleep_for(std::chrono::milliseconds(1 << (attempt - 1)));
       if (missing != nullptr) {
         revalidate_parent(*missing);
@@ -163,6 +189,7 @@ auto with_retries(Call call, const std::string* missing = nullptr) {
     }
     if (err == ENOENT && missing != nullptr && !retried_missing) {
       retried_missing = true;
+      storage_stats().miss_rechecks.fetch_add(1, std::memory_order_relaxed);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       revalidate_parent(*missing);
       errno = err;

@@ -1,8 +1,14 @@
 #include "regd/storage.h"
 
 #include "layout.h"
+#include "regd/storage_stats.h"
 
 namespace regd {
+
+StorageStats& storage_stats() {
+  static StorageStats stats;
+  return stats;
+}
 
 Status Storage::write_file(const std::string& path, std::string_view data) {
   auto file = create(path);

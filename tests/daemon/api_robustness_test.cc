@@ -35,7 +35,8 @@ TEST_F(Robustness, HealthReadinessAndMetrics) {
   auto m = c.Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
-  EXPECT_NE(m->body.find("regd_http_requests_total{code=\"2xx\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("# TYPE regd_http_request_duration_seconds histogram"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("regd_http_sent_bytes_total{route=\"healthz\"}"), std::string::npos);
   EXPECT_NE(m->body.find("regd_connections_open"), std::string::npos);
 }
 
