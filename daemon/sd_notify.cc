@@ -28,13 +28,21 @@ void send(std::string_view state, std::string_view status) {
 
 }  // namespace
 
-void notify_ready(std::string_view status) { send("READY=1", status); }
+void notify_ready(std::string_view status) {
+  send("READY=1", status);
+}
 
-void notify_reloading(std::string_view status) { send("RELOADING=1", status); }
+void notify_reloading(std::string_view status) {
+  send("RELOADING=1", status);
+}
 
-void notify_stopping(std::string_view status) { send("STOPPING=1", status); }
+void notify_stopping(std::string_view status) {
+  send("STOPPING=1", status);
+}
 
-void notify_watchdog() { send("WATCHDOG=1", {}); }
+void notify_watchdog() {
+  send("WATCHDOG=1", {});
+}
 
 std::optional<std::chrono::microseconds> watchdog_interval() {
 #ifdef REGD_HAVE_SYSTEMD

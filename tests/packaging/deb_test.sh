@@ -70,10 +70,12 @@ grep -q "^ExecStart=/usr/sbin/regd --config /etc/regd/regd.toml$" "$work/tree/us
   fail "regd.service: $(grep ExecStart= "$work/tree/usr/lib/systemd/system/regd.service")"
 grep -q "^ExecStart=/usr/bin/regctl gc " "$work/tree/usr/lib/systemd/system/regd-gc.service" ||
   fail "regd-gc.service: $(grep ExecStart= "$work/tree/usr/lib/systemd/system/regd-gc.service")"
-# systemd-analyze verify on the packaged units, over the host's own (the targets they name).
-mkdir -p "$work/tree/usr/lib/systemd/system"
+# systemd-analyze verify on the packaged units, over the host's own (the targets they name) and
+# its /bin/kill (ExecReload=).
+mkdir -p "$work/tree/usr/lib/systemd/system" "$work/tree/bin"
 cp -an /usr/lib/systemd/system/. "$work/tree/usr/lib/systemd/system/"
-(cd "$work/tree" && systemd-analyze verify --root="$work/tree" /usr/lib/systemd/system/regd.service \
+cp /bin/kill "$work/tree/bin/"  # ExecReload=
+(cd "$work/tree" && MANPATH=$work/tree/usr/share/man systemd-analyze verify --root="$work/tree" /usr/lib/systemd/system/regd.service \
   /usr/lib/systemd/system/regd-gc.service /usr/lib/systemd/system/regd-gc.timer) >"$work/verify.log" 2>&1 ||
   { cat "$work/verify.log" >&2; fail "systemd-analyze verify on the packaged units"; }
 [[ ! -s $work/verify.log ]] || { cat "$work/verify.log" >&2; fail "systemd-analyze verify has warnings"; }

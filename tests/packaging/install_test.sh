@@ -191,13 +191,16 @@ check_gc_units() {
 }
 
 # systemd-analyze verify on the staged units, in a copy of the staging tree that also holds the
-# host's own units (the targets regd.service orders itself against). Any message fails.
+# host's own units and /bin/kill (the targets regd.service orders itself against). Any message fails.
 verify_unit() {
   local dest=$1 prefix=$2 root=$work/verify-root
   rm -rf "$root"
   cp -a "$dest" "$root"
   mkdir -p "$root/usr/lib/systemd/system"
   cp -an /usr/lib/systemd/system/. "$root/usr/lib/systemd/system/"
+  # ExecReload='s /bin/kill (procps), as on the hosts the unit is for.
+  mkdir -p "$root/bin"
+  cp /bin/kill "$root/bin/"
   (cd "$root" && MANPATH=$root$prefix/share/man systemd-analyze verify --root="$root" \
     "$prefix/lib/systemd/system/regd.service" "$prefix/lib/systemd/system/regd-gc.service" \
     "$prefix/lib/systemd/system/regd-gc.timer") >"$work/verify.log" 2>&1 ||
