@@ -6,7 +6,8 @@
 # and used (an upload, regctl gc as regd-gc.service runs it), and purged: all inside a private
 # mount namespace whose /usr, /etc and /var are tmpfs-backed overlays and whose /run hides any
 # running systemd (deb_install.sh), so the host is left as it was; checked at the end.
-# Usage: deb_test.sh BUILD_DIR SOURCE_DIR. Needs root (skips with 77 otherwise).
+# Usage: deb_test.sh BUILD_DIR SOURCE_DIR. Needs root (skips with 77 otherwise). The package is
+# built in BUILD_DIR/deb, or in $REGD_DEB_BUILD when set (e.g. build-deb: one already built).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
@@ -31,7 +32,7 @@ host_state() {
 host_state >"$work/host-before"
 
 started=$SECONDS
-deb=$("$src/scripts/build-deb.sh" "$build/deb") || fail "scripts/build-deb.sh"
+deb=$("$src/scripts/build-deb.sh" "${REGD_DEB_BUILD:-$build/deb}") || fail "scripts/build-deb.sh"
 pass "built $(basename "$deb") in $((SECONDS - started)) s"
 
 # Control fields.
