@@ -121,7 +121,14 @@ check_prefix() {
     sleep 0.05
   done
   [[ -n $port ]] || { cat "$log" >&2; fail "$prefix: regd does not start with the installed configuration"; }
-  # regd-gc.service's command line as systemd runs it ($REGD_GC_OPTIONS empty: no argument).
+  # regd-gc.service's command line as systemd runs it ($REGD_GC_OPTIONS empty: no argument), on
+  # the root after one upload made its registry tree (regctl gc never creates one).
+  printf 'gc me not' >"$work/blob"
+  local digest
+  digest=sha256:$(sha256sum "$work/blob" | cut -d' ' -f1)
+  [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$work/blob" "http://127.0.0.1:$port/v2/t/blobs/uploads/?digest=$digest") == 201 ]] ||
+    fail "$prefix: an upload to the installed regd was not 201"
   local gc_unit=$dest$prefix/lib/systemd/system/regd-gc.service gc_cmd
   gc_cmd=$(unit_value "$gc_unit" ExecStart)
   gc_cmd=${gc_cmd/ \$REGD_GC_OPTIONS/}
