@@ -41,8 +41,9 @@ for proc in /proc/[0-9]*; do
 done
 pass "dpkg -i: user regd, /var/lib/regd, units enabled, nothing started"
 
-# Start it as the unit would (its User=, its ExecStart=), on a free loopback port instead of 5000.
-runuser -u regd -- /usr/sbin/regd --config /etc/regd/regd.toml --listen 127.0.0.1:0 --log-format json \
+# Start it as the unit would (its User=, its ExecStart=; setpriv execs, so $! is regd), on a free
+# loopback port instead of 5000.
+setpriv --reuid=regd --regid=regd --init-groups -- /usr/sbin/regd --config /etc/regd/regd.toml --listen 127.0.0.1:0 --log-format json \
   2>"$work/regd.log" &
 pid=$!
 port=""
