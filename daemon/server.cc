@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>  // before Asio (its awaitable header needs std::exchange)
 #include <vector>
@@ -20,6 +22,7 @@
 #include "log.h"
 #include "sd_notify.h"
 #include "session.h"
+#include "watchdog.h"
 
 namespace regd::daemon {
 
@@ -33,7 +36,8 @@ struct Server::Impl {
         acceptor(control),
         signals(control, SIGINT, SIGTERM),
         reload(control, SIGHUP),
-        timer(control) {}
+        timer(control),
+        watchdog_timer(control) {}
 
   void wait_signal();
   void wait_reload();
@@ -42,6 +46,9 @@ struct Server::Impl {
   void poll_drain();
   asio::awaitable<void> accept_loop();
   void refuse(tcp::socket& socket);
+  void run_loop(unsigned index);
+  void keep_alive();
+  std::string serving_status() const;
 
   Context& ctx;
   asio::io_context io;
@@ -50,6 +57,8 @@ struct Server::Impl {
   asio::signal_set signals;
   asio::signal_set reload;  // SIGHUP: ServerState::reloaders
   asio::steady_timer timer;
+  asio::steady_timer watchdog_timer;
+  std::optional<Watchdog> watchdog;  // WatchdogSec= of the unit; set before the threads start
   ConnectionTracker tracker;
   std::chrono::steady_clock::time_point deadline;
   std::atomic<bool> forced{false};  // a second signal stopped the drain
@@ -79,14 +88,18 @@ void Server::Impl::wait_reload() {
     if (ec) {
       return;
     }
+    notify_reloading("reloading");
     ctx.state.reloaders.run();
+    if (!ctx.state.draining) {
+      notify_ready(serving_status());
+    }
     wait_reload();
   });
 }
 
 void Server::Impl::begin_drain(int signal) {
   ctx.state.draining = true;
-  notify_stopping();
+  notify_stopping("draining (signal " + std::to_string(signal) + ")");
   log(LogLevel::info, "draining", {{"signal", signal}, {"drain_delay_s", ctx.config.drain_delay}});
   timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(ctx.config.drain_delay)));
@@ -166,6 +179,39 @@ void Server::Impl::refuse(tcp::socket& socket) {
   }
 }
 
+// An I/O thread. With the watchdog on, it leaves the event loop every slice to beat: a thread
+// that does not come back (stuck in a handler) stops the keep-alives.
+void Server::Impl::run_loop(unsigned index) {
+  if (!watchdog) {
+    io.run();
+    return;
+  }
+  while (!io.stopped()) {
+    io.run_for(watchdog->slice());
+    watchdog->beat(index, Watchdog::Clock::now());
+  }
+}
+
+// Runs on the control strand every half watchdog interval, so a wedged control strand (acceptor,
+// signals, drain) stops the keep-alives too.
+void Server::Impl::keep_alive() {
+  if (watchdog->alive(Watchdog::Clock::now())) {
+    notify_watchdog();
+  }
+  watchdog_timer.expires_after(watchdog->period());
+  watchdog_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      keep_alive();
+    }
+  });
+}
+
+std::string Server::Impl::serving_status() const {
+  boost::system::error_code ec;
+  auto endpoint = acceptor.local_endpoint(ec);
+  return "serving on " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
 Server::Server(Context& ctx) : m_impl(std::make_unique<Impl>(ctx)) {}
 Server::~Server() = default;
 
@@ -201,15 +247,21 @@ uint16_t Server::port() const {
 }
 
 int Server::run(unsigned threads) {
+  threads = std::max(threads, 1u);
   m_impl->wait_signal();
   m_impl->wait_reload();
   asio::co_spawn(m_impl->control, m_impl->accept_loop(), asio::detached);
-  notify_ready();
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < std::max(threads, 1u); ++i) {
-    pool.emplace_back([this] { m_impl->io.run(); });
+  if (auto interval = watchdog_interval()) {
+    m_impl->watchdog.emplace(*interval, threads, Watchdog::Clock::now());
+    log(LogLevel::info, "systemd watchdog on", {{"interval_ms", interval->count() / 1000}});
+    m_impl->keep_alive();
   }
-  m_impl->io.run();
+  notify_ready(m_impl->serving_status());
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) {
+    pool.emplace_back([this, i] { m_impl->run_loop(i); });
+  }
+  m_impl->run_loop(0);
   for (auto& t : pool) {
     t.join();
   }

@@ -15,13 +15,23 @@ function(regd_full_dir out dir)
 endfunction()
 
 regd_full_dir(REGD_SBINDIR "${REGD_INSTALL_SBINDIR}")
+regd_full_dir(REGD_BINDIR "${REGD_INSTALL_BINDIR}")
 regd_full_dir(sysconfdir "${REGD_INSTALL_SYSCONFDIR}")
 regd_full_dir(unitdir "${REGD_SYSTEMD_UNITDIR}")
 regd_full_dir(sysusersdir "${REGD_SYSUSERSDIR}")
 set(REGD_CONFIG_FILE "${sysconfdir}/regd/regd.toml")
 
+# regd-gc.service collects the root the installed configuration serves.
+file(STRINGS "${REGD_PACKAGING_SRC}/regd.toml" root_line REGEX "^root = \"[^\"]+\"$")
+string(REGEX REPLACE "^root = \"([^\"]+)\"$" "\\1" REGD_ROOT "${root_line}")
+if(NOT IS_ABSOLUTE "${REGD_ROOT}")
+  message(FATAL_ERROR "packaging/regd.toml: no absolute root = \"...\" line")
+endif()
+
 configure_file("${REGD_PACKAGING_SRC}/regd.service.in" "${REGD_PACKAGING_BIN}/regd.service" @ONLY)
-file(INSTALL DESTINATION "${unitdir}" TYPE FILE FILES "${REGD_PACKAGING_BIN}/regd.service")
+configure_file("${REGD_PACKAGING_SRC}/regd-gc.service.in" "${REGD_PACKAGING_BIN}/regd-gc.service" @ONLY)
+file(INSTALL DESTINATION "${unitdir}" TYPE FILE FILES "${REGD_PACKAGING_BIN}/regd.service"
+  "${REGD_PACKAGING_BIN}/regd-gc.service" "${REGD_PACKAGING_SRC}/regd-gc.timer")
 file(INSTALL DESTINATION "${sysusersdir}" TYPE FILE RENAME regd.conf FILES "${REGD_PACKAGING_SRC}/regd.sysusers")
 
 # The administrator's configuration survives a reinstall.

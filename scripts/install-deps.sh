@@ -20,6 +20,7 @@ test_pkgs=(
   strace  # tests/e2e/log_syscalls.py: write(2) calls of the access log
   prometheus  # promtool: checks docs/examples/prometheus.yml, regd-alerts.yml and a real scrape
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
+  dpkg-dev  # dpkg-shlibdeps: the Debian package's dependencies (scripts/build-deb.sh, tests/packaging)
   apache2-utils openssl python3-jwt python3-cryptography  # auth tests: htpasswd -B, keys, external issuer
   # tests/fuzz: libFuzzer. clang 16, not 14: libstdc++ 12's std::expected needs P0848 (docs/fuzzing.md).
   clang-16 libclang-rt-16-dev

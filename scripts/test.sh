@@ -22,6 +22,10 @@ ninja -C build-tsan -j"$jobs" --quiet regd daemon_api_tests
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan -j"$jobs" --timeout 300 --output-on-failure \
   -R '^(Uploads|Blobs|Manifests|Listing|Referrers|Robustness|Lifecycle)\.' -E 'SigtermLetsAnInFlightUploadFinish'
 
+# The Debian package (docs/install.md): a Release build of regd and regctl without sanitizers,
+# built here once so that CTest's packaging.deb finds it up to date.
+scripts/build-deb.sh build/deb >/dev/null
+
 # libFuzzer targets (docs/fuzzing.md): a clang build of their own, each run for a bounded time.
 # A finding does not stop here: the fuzz_findings test reports it in the suite's summary.
 tests/fuzz/run.sh || echo "fuzz: the fuzz_findings test will fail on this" >&2

@@ -7,7 +7,9 @@
 # RestartPreventExitStatus= lists (no restart loop), the installed configuration starts regd,
 # a reinstall keeps an edited configuration, every file lands where its consumer looks
 # (systemd, systemd-sysusers, man, bash-completion, zsh, fish), and `systemd-analyze verify`
-# finds nothing to say about the unit.
+# finds nothing to say about the units. regd-gc.service runs the installed regctl gc on the
+# installed configuration's root, as the same user, within its ReadWritePaths; regd-gc.timer
+# starts it daily.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -66,6 +68,12 @@ check_prefix() {
   [[ $prefix == /usr ]] && want_config=/etc/regd/regd.toml
   [[ $config == "$want_config" && -f $dest$config ]] || fail "$prefix: --config $config, installed: $(cd "$dest" && find . -name regd.toml)"
 
+  # systemctl reload sends SIGHUP (regd reloads on it); Type=notify, so the watchdog's pings and
+  # READY=1/RELOADING=1/STOPPING=1 are heard (tests/e2e/sd_notify_test.py checks regd's side).
+  [[ $(unit_value "$unit" Type) == notify ]] || fail "$prefix: regd.service is not Type=notify"
+  [[ $(unit_value "$unit" ExecReload) == "/bin/kill -HUP \$MAINPID" ]] || fail "$prefix: ExecReload= does not send SIGHUP"
+  [[ $(unit_value "$unit" WatchdogSec) =~ ^[0-9]+$ ]] || fail "$prefix: no WatchdogSec="
+
   # The storage roots are writable under the unit's sandbox, the default one is its StateDirectory.
   local rw=() p root state
   for p in $(unit_value "$unit" ReadWritePaths); do rw+=("${p#-}"); done
@@ -77,6 +85,7 @@ check_prefix() {
   under "$(toml_root "$src/docs/examples/regd.toml")" "${rw[@]}" ||
     fail "$prefix: docs/examples/regd.toml's root $(toml_root "$src/docs/examples/regd.toml") is outside ReadWritePaths ${rw[*]}"
   [[ -z $(unit_value "$unit" Environment | grep REGD_ROOT) ]] || fail "$prefix: REGD_ROOT in the unit competes with the config's root"
+  check_gc_units "$dest" "$prefix" "$unit" "$root"
 
   # The unit's user and group are created by the installed sysusers.d file (found by
   # systemd-sysusers itself: it is given no file, so the directory is one it reads).
@@ -112,6 +121,19 @@ check_prefix() {
     sleep 0.05
   done
   [[ -n $port ]] || { cat "$log" >&2; fail "$prefix: regd does not start with the installed configuration"; }
+  # regd-gc.service's command line as systemd runs it ($REGD_GC_OPTIONS empty: no argument), on
+  # the root after one upload made its registry tree (regctl gc never creates one).
+  printf 'gc me not' >"$work/blob"
+  local digest
+  digest=sha256:$(sha256sum "$work/blob" | cut -d' ' -f1)
+  [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$work/blob" "http://127.0.0.1:$port/v2/t/blobs/uploads/?digest=$digest") == 201 ]] ||
+    fail "$prefix: an upload to the installed regd was not 201"
+  local gc_unit=$dest$prefix/lib/systemd/system/regd-gc.service gc_cmd
+  gc_cmd=$(unit_value "$gc_unit" ExecStart)
+  gc_cmd=${gc_cmd/ \$REGD_GC_OPTIONS/}
+  # shellcheck disable=SC2086 # the unit's words
+  REGCTL_ROOT=$work/data $dest$gc_cmd >"$work/gc.log" 2>&1 || { cat "$work/gc.log" >&2; fail "$prefix: $gc_cmd"; }
   kill -TERM "${pids[-1]}"
   wait "${pids[-1]}" || fail "$prefix: regd did not exit 0 on SIGTERM"
 
@@ -149,16 +171,46 @@ check_prefix() {
   pass "$prefix: unit, binaries, configuration, user, man pages and completions line up"
 }
 
-# systemd-analyze verify on the staged unit, in a copy of the staging tree that also holds the
-# host's own units (the targets regd.service orders itself against). Any message fails.
+# check_gc_units DEST PREFIX REGD_UNIT ROOT: regd-gc.service runs the installed regctl gc on ROOT
+# (the installed configuration's) as regd.service's user, may write there, and regd-gc.timer
+# starts it daily, catching up after downtime.
+check_gc_units() {
+  local dest=$1 prefix=$2 regd_unit=$3 root=$4
+  local unit=$dest$prefix/lib/systemd/system/regd-gc.service timer=$dest$prefix/lib/systemd/system/regd-gc.timer
+  [[ -f $unit && -f $timer ]] || fail "$prefix: no regd-gc.service or regd-gc.timer"
+  grep -qE '@[A-Z_]+@' "$unit" && fail "$prefix: unconfigured placeholder in regd-gc.service"
+  [[ $(unit_value "$unit" Type) == oneshot ]] || fail "$prefix: regd-gc.service is not Type=oneshot"
+  [[ $(unit_value "$unit" ExecStart) == "$prefix/bin/regctl gc \$REGD_GC_OPTIONS" && -x $dest$prefix/bin/regctl ]] ||
+    fail "$prefix: regd-gc.service runs $(unit_value "$unit" ExecStart), not the installed $prefix/bin/regctl gc"
+  local gc_root
+  gc_root=$(unit_value "$unit" Environment | sed -n 's/^REGCTL_ROOT=//p')
+  [[ $gc_root == "$root" ]] || fail "$prefix: regd-gc.service collects $gc_root, the configuration serves $root"
+  local rw=() p
+  for p in $(unit_value "$unit" ReadWritePaths); do rw+=("${p#-}"); done
+  under "$root" "${rw[@]}" || fail "$prefix: regd-gc.service cannot write $root (ReadWritePaths ${rw[*]})"
+  [[ $(unit_value "$unit" User) == "$(unit_value "$regd_unit" User)" &&
+    $(unit_value "$unit" Group) == "$(unit_value "$regd_unit" Group)" ]] ||
+    fail "$prefix: regd-gc.service runs as another user than regd.service: what it writes must stay regd's"
+  [[ " $(unit_value "$unit" SuccessExitStatus) " == *" 5 "* ]] || fail "$prefix: a GC lease held elsewhere (exit 5) fails regd-gc.service"
+  [[ $(unit_value "$timer" OnCalendar) == daily && $(unit_value "$timer" Persistent) == true &&
+    -n $(unit_value "$timer" RandomizedDelaySec) ]] || fail "$prefix: regd-gc.timer: not daily, persistent and randomized"
+  [[ $(unit_value "$timer" WantedBy) == timers.target ]] || fail "$prefix: regd-gc.timer is not wanted by timers.target"
+}
+
+# systemd-analyze verify on the staged units, in a copy of the staging tree that also holds the
+# host's own units and /bin/kill (the targets regd.service orders itself against). Any message fails.
 verify_unit() {
   local dest=$1 prefix=$2 root=$work/verify-root
   rm -rf "$root"
   cp -a "$dest" "$root"
   mkdir -p "$root/usr/lib/systemd/system"
   cp -an /usr/lib/systemd/system/. "$root/usr/lib/systemd/system/"
+  # ExecReload='s /bin/kill (procps), as on the hosts the unit is for.
+  mkdir -p "$root/bin"
+  cp /bin/kill "$root/bin/"
   (cd "$root" && MANPATH=$root$prefix/share/man systemd-analyze verify --root="$root" \
-    "$prefix/lib/systemd/system/regd.service") >"$work/verify.log" 2>&1 ||
+    "$prefix/lib/systemd/system/regd.service" "$prefix/lib/systemd/system/regd-gc.service" \
+    "$prefix/lib/systemd/system/regd-gc.timer") >"$work/verify.log" 2>&1 ||
     { cat "$work/verify.log" >&2; fail "$prefix: systemd-analyze verify"; }
   [[ ! -s $work/verify.log ]] || { cat "$work/verify.log" >&2; fail "$prefix: systemd-analyze verify has warnings"; }
 }
