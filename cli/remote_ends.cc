@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "file_io.h"
 #include "remote_copy.h"
 

@@ -69,7 +69,8 @@ void add_transfer_options(CLI::App* cmd, TransferOptions& options, bool referrer
   }
   cmd->add_option("--mount-from", options.mount_from,
                   "docker:// target: try a cross-repository mount from these repositories of the target registry "
-                  "before uploading a blob");
+                  "before uploading a blob (repeatable)")
+      ->allow_extra_args(false);
   add_remote_options(cmd, options.remote);
 }
 

@@ -167,6 +167,10 @@ Result<HttpResponse> HttpSession::attempt(httplib::Client& client, HttpRequest& 
         m_scheme == "https") {
       return fail(Errc::unsupported, "no TLS");  // send() falls back to plain HTTP
     }
+    if (result.error() == httplib::Error::SSLServerVerification || result.error() == httplib::Error::SSLLoadingCerts) {
+      // Trying again cannot help: the certificate (or the CA file) is what it is.
+      return fail(Errc::denied, m_host + ": " + what + (m_options.ca_file.empty() ? " (see --ca)" : ""));
+    }
     return fail(Errc::io_error, m_host + ": " + what);
   }
   if (request.method != "GET") {

@@ -60,7 +60,7 @@ TEST(RemoteAuth, LooksUpAuthFilesInSkopeosOrder) {
   EXPECT_EQ(auth_file_candidates("", env_of({{"HOME", "/h"}})), std::vector<std::string>{"/h/.docker/config.json"});
 }
 
-void write(const std::filesystem::path& path, const std::string& text) {
+void write_file(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << text;
 }
@@ -73,8 +73,8 @@ TEST(RemoteAuth, FindsTheFirstFileThatNamesTheHost) {
   testing::TempDir dir;
   auto xdg = dir.path() / "xdg";
   auto home = dir.path() / "home";
-  write(xdg / "containers/auth.json", auth_json("127.0.0.1:5000", "alice:s3cr:et"));
-  write(home / ".docker/config.json",
+  write_file(xdg / "containers/auth.json", auth_json("127.0.0.1:5000", "alice:s3cr:et"));
+  write_file(home / ".docker/config.json",
         auth_json("https://127.0.0.1:5001/v1/", "bob:pw").replace(0, 1, R"({"credsStore": "x", )"));
   auto env = env_of({{"XDG_RUNTIME_DIR", xdg.string()}, {"HOME", home.string()}});
 
@@ -96,9 +96,9 @@ TEST(RemoteAuth, FindsTheFirstFileThatNamesTheHost) {
 
 TEST(RemoteAuth, AnExplicitAuthFileIsTheOnlyOneAndMustExist) {
   testing::TempDir dir;
-  write(dir.path() / "xdg/containers/auth.json", auth_json("h:1", "alice:a"));
+  write_file(dir.path() / "xdg/containers/auth.json", auth_json("h:1", "alice:a"));
   auto env = env_of({{"XDG_RUNTIME_DIR", (dir.path() / "xdg").string()}});
-  write(dir.path() / "given.json", R"({"auths": {}})");
+  write_file(dir.path() / "given.json", R"({"auths": {}})");
   auto none = find_credentials("h:1", (dir.path() / "given.json").string(), env);
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());

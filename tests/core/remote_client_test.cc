@@ -374,3 +374,28 @@ TEST(RemoteClient, ReportsAnUnreachableRegistryAfterItsRetries) {
 
 }  // namespace
 }  // namespace regd::remote
+
+namespace regd::remote {
+namespace {
+
+TEST(RemoteClient, SpeaksPlainHttpOnlyWithoutTlsVerification) {
+  TestServer server;
+  server.server().Get("/v2/a/tags/list", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"name":"a","tags":["t"]})", "application/json");
+  });
+  server.start();
+  Recorder recorder;
+  auto options = recorder.options();
+  options.tls_verify = true;
+  options.max_retries = 0;
+  auto verifying = client_for(server, options);
+  EXPECT_FALSE(verifying->list_tags("a").has_value());  // HTTPS only: the plain server is refused
+  options.tls_verify = false;
+  auto relaxed = client_for(server, options);
+  auto tags = relaxed->list_tags("a");
+  ASSERT_OK(tags);
+  EXPECT_EQ(*tags, std::vector<std::string>{"t"});
+}
+
+}  // namespace
+}  // namespace regd::remote

@@ -51,9 +51,11 @@ auth:
     realm: upstream-test
     path: $T/htpasswd
 YML
-docker-registry serve "$T/dist.yml" >"$T/dist.log" 2>&1 &
+# REGISTRY_* variables override its configuration: REGISTRY_AUTH_FILE would be read as auth.file.
+env -u REGISTRY_AUTH_FILE docker-registry serve "$T/dist.yml" >"$T/dist.log" 2>&1 &
 SCALE_PIDS+=("$!")
-for _ in $(seq 100); do
+for i in $(seq 101); do
+  ((i <= 100)) || fail "docker-registry did not start"
   [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" "https://127.0.0.1:$DPORT/v2/") == 401 ]] && break
   sleep 0.1
 done
@@ -126,7 +128,6 @@ echo '{"auths": {}}' >"$REGISTRY_AUTH_FILE"
 "${RC[@]}" --root "$ROOT" verify >/dev/null || fail "verify after the index"
 
 step "a repeated push copies nothing"
-n0=$(wc -l <"$T/dist.log")
 out=$("${RC[@]}" --root "$ROOT" push --json --ca "$T/ca.pem" "docker://$D/team/app:multi" mirror/app:multi) ||
   fail "repeated push"
 jq -e '.blobs_copied == 0 and .manifests_copied == 0 and .bytes_copied == 0 and .manifests_present == 1' \

@@ -79,8 +79,9 @@ using BlobSink = std::function<Status(std::span<const char>)>;
 using BlobSource = std::function<Result<size_t>(uint64_t offset, std::span<char> buf)>;
 
 // One registry host. Errors of every call: io_error (connection, TLS, a 5xx or 429 still failing
-// after the retries; the message names the host and what failed), denied (401/403 after
-// authenticating), invalid_argument (the answer breaks the protocol). Not thread-safe.
+// after the retries; the message names the host and what failed), denied (a certificate that does
+// not verify, 401/403 after authenticating), invalid_argument (the answer breaks the protocol).
+// Not thread-safe.
 class Client {
  public:
   virtual ~Client() = default;
