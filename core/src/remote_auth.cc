@@ -119,10 +119,8 @@ std::vector<Challenge> parse_challenges(std::string_view header) {
     Challenge challenge{lower(scheme), {}};
     for (;;) {
       skip_blanks(header, i);
-      size_t before = i;
       if (!read_param(header, i, challenge)) {
-        i = before;
-        break;
+        break;  // i is where the parameters ended (or the end, after an unterminated quote)
       }
       skip_blanks(header, i);
       if (i < header.size() && header[i] == ',') {

@@ -75,7 +75,7 @@ TEST(RemoteAuth, FindsTheFirstFileThatNamesTheHost) {
   auto home = dir.path() / "home";
   write_file(xdg / "containers/auth.json", auth_json("127.0.0.1:5000", "alice:s3cr:et"));
   write_file(home / ".docker/config.json",
-        auth_json("https://127.0.0.1:5001/v1/", "bob:pw").replace(0, 1, R"({"credsStore": "x", )"));
+             auth_json("https://127.0.0.1:5001/v1/", "bob:pw").replace(0, 1, R"({"credsStore": "x", )"));
   auto env = env_of({{"XDG_RUNTIME_DIR", xdg.string()}, {"HOME", home.string()}});
 
   auto alice = find_credentials("127.0.0.1:5000", "", env);
