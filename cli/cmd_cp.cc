@@ -7,6 +7,7 @@
 #include "exit_codes.h"
 #include "image_copy.h"
 #include "output.h"
+#include "remote_transfer.h"
 
 namespace regd::cli {
 namespace {
@@ -15,9 +16,17 @@ struct CpOptions {
   std::string source;
   std::string target;
   bool json = false;
+  TransferOptions transfer;  // a docker:// end
 };
 
 Result<int> run_cp(const CpOptions& options, const GlobalOptions& global) {
+  if (remote::is_docker_ref(options.source) || remote::is_docker_ref(options.target)) {
+    TransferOptions transfer = options.transfer;
+    transfer.source = options.source;
+    transfer.target = options.target;
+    transfer.json = options.json;
+    return run_transfer(transfer, global);
+  }
   auto source = parse_reference_arg(options.source);
   if (!source) {
     return std::unexpected(source.error());
@@ -62,14 +71,19 @@ Result<int> run_cp(const CpOptions& options, const GlobalOptions& global) {
 
 void add_cp(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto options = std::make_shared<CpOptions>();
-  auto* cmd = app.add_subcommand("cp", "Copy an image between repositories without copying blob bytes");
-  cmd->add_option("SRC", options->source, "REPO[:TAG|@DIGEST]")->required();
-  cmd->add_option("DST", options->target, "REPO[:TAG] (default tag: the source's)")->required();
+  auto* cmd = app.add_subcommand(
+      "cp",
+      "Copy an image between repositories (blobs linked, not copied) or to, from or between registries (docker://)");
+  cmd->add_option("SRC", options->source, "REPO[:TAG|@DIGEST] or docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")->required();
+  cmd->add_option("DST", options->target, "REPO[:TAG] or docker://HOST[:PORT]/REPO[:TAG] (default tag: the source's)")
+      ->required();
   cmd->add_flag("--json", options->json, "Print a JSON report");
+  add_transfer_options(cmd, options->transfer, true);
   cmd->footer(
       "Examples:\n"
       "  regctl --root /srv/registry cp staging/app:v2 prod/app:v2\n"
-      "  regctl cp team/app@sha256:... archive/app:2024-01");
+      "  regctl cp team/app@sha256:... archive/app:2024-01\n"
+      "  regctl cp docker://registry.example:5000/team/app:v1 docker://mirror.example/team/app:v1");
   cmd->callback([options, &global, &action] { action = [options, &global] { return run_cp(*options, global); }; });
 }
 

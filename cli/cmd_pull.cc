@@ -8,6 +8,7 @@
 #include "exit_codes.h"
 #include "image_copy.h"
 #include "output.h"
+#include "remote_transfer.h"
 
 namespace regd::cli {
 namespace {
@@ -17,6 +18,7 @@ struct PullOptions {
   std::string destination;
   bool referrers = false;
   bool json = false;
+  TransferOptions transfer;  // a docker:// destination
 };
 
 // The layout's ref name: the one in DEST, else the tag pulled (latest when none); a digest pull
@@ -53,6 +55,14 @@ void print_report(const PullOptions& options, const GlobalOptions& global, const
 }
 
 Result<int> run_pull(const PullOptions& options, const GlobalOptions& global) {
+  if (remote::is_docker_ref(options.destination)) {
+    TransferOptions transfer = options.transfer;
+    transfer.source = options.source;
+    transfer.target = options.destination;
+    transfer.json = options.json;
+    transfer.referrers = options.referrers;
+    return run_transfer(transfer, global);
+  }
   auto source = parse_reference_arg(options.source);
   if (!source) {
     return std::unexpected(source.error());
@@ -102,20 +112,24 @@ Result<int> run_pull(const PullOptions& options, const GlobalOptions& global) {
 
 void add_pull(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto options = std::make_shared<PullOptions>();
-  auto* cmd = app.add_subcommand("pull", "Copy an image (or a whole multi-arch index) into an OCI layout or archive");
+  auto* cmd = app.add_subcommand(
+      "pull", "Copy an image (or a whole multi-arch index) into an OCI layout, an archive or another registry");
   cmd->add_option("REPO[:TAG|@DIGEST]", options->source, "Image to copy (default tag: latest)")->required();
   cmd->add_option("DEST", options->destination,
-                  "oci:DIR[:REF] or oci-archive:FILE[:REF]; an existing layout or archive is added to")
+                  "oci:DIR[:REF], oci-archive:FILE[:REF] (an existing layout or archive is added to) or "
+                  "docker://HOST[:PORT]/REPO[:TAG]")
       ->required();
   cmd->add_flag("--referrers", options->referrers,
                 "Also copy the manifests referring to it (signatures, SBOMs), as unnamed index.json entries");
   cmd->add_flag("--json", options->json, "Print a JSON report");
+  add_transfer_options(cmd, options->transfer, false);
   cmd->footer(
       "Examples:\n"
       "  regctl --root /srv/registry pull team/app:v1 oci:./layout:v1\n"
       "  regctl pull team/app@sha256:... oci-archive:app.tar:v1\n"
       "  regctl pull --referrers team/app:v1 oci:./signed && regctl push --all oci:./signed mirror/app\n"
-      "  skopeo inspect oci:./layout:v1");
+      "  skopeo inspect oci:./layout:v1\n"
+      "  regctl pull --creds alice:secret team/app:v1 docker://registry.example:5000/team/app:v1");
   cmd->callback([options, &global, &action] { action = [options, &global] { return run_pull(*options, global); }; });
 }
 

@@ -7,6 +7,7 @@
 #include "exit_codes.h"
 #include "image_copy.h"
 #include "output.h"
+#include "remote_transfer.h"
 
 namespace regd::cli {
 namespace {
@@ -16,6 +17,7 @@ struct PushOptions {
   std::string target;
   bool all = false;
   bool json = false;
+  TransferOptions transfer;  // a docker:// source
 };
 
 struct Pushed {
@@ -70,6 +72,16 @@ void print_report(const PushOptions& options, const GlobalOptions& global, const
 }
 
 Result<int> run_push(const PushOptions& options, const GlobalOptions& global) {
+  if (remote::is_docker_ref(options.source)) {
+    if (options.all) {
+      return fail(Errc::invalid_argument, "--all is for OCI layouts, not for a docker:// source");
+    }
+    TransferOptions transfer = options.transfer;
+    transfer.source = options.source;
+    transfer.target = options.target;
+    transfer.json = options.json;
+    return run_transfer(transfer, global);
+  }
   auto location = parse_location(options.source);
   if (!location) {
     return std::unexpected(location.error());
@@ -119,8 +131,11 @@ Result<int> run_push(const PushOptions& options, const GlobalOptions& global) {
 
 void add_push(CLI::App& app, const GlobalOptions& global, Action& action) {
   auto options = std::make_shared<PushOptions>();
-  auto* cmd = app.add_subcommand("push", "Store an image from an OCI layout or archive into a repository");
-  cmd->add_option("SRC", options->source, "oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:NAME:TAG]")
+  auto* cmd =
+      app.add_subcommand("push", "Store an image from an OCI layout, an archive or another registry into a repository");
+  cmd->add_option("SRC", options->source,
+                  "oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:NAME:TAG] or "
+                  "docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")
       ->required();
   cmd->add_option("REPO[:TAG]", options->target,
                   "Destination repository and tag (default: the source's ref name, "
@@ -128,12 +143,14 @@ void add_push(CLI::App& app, const GlobalOptions& global, Action& action) {
       ->required();
   cmd->add_flag("--all", options->all, "Push every image of the layout, each tagged with its ref name");
   cmd->add_flag("--json", options->json, "Print a JSON report");
+  add_transfer_options(cmd, options->transfer, true);
   cmd->footer(
       "Examples:\n"
       "  regctl --root /srv/registry push oci:./layout:v1 team/app:v1\n"
       "  regctl push oci-archive:app.tar team/app:latest\n"
       "  regctl push docker-archive:saved.tar team/app:1.2\n"
-      "  regctl push --all oci:./layout team/app");
+      "  regctl push --all oci:./layout team/app\n"
+      "  regctl push --authfile auth.json docker://registry.example:5000/team/app:v1 mirror/app:v1");
   cmd->callback([options, &global, &action] { action = [options, &global] { return run_push(*options, global); }; });
 }
 

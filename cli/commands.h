@@ -21,5 +21,6 @@ void add_du(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_verify(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_gc(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_prune(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_sync(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace regd::cli

@@ -109,6 +109,7 @@ int run(int argc, char** argv) {
   add_verify(app, global, action);
   add_gc(app, global, action);
   add_prune(app, global, action);
+  add_sync(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

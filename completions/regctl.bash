@@ -55,11 +55,13 @@ _regctl() {
   # -s: "--root=PATH" is one word, and cur is the part after "=" when completing it.
   _init_completion -s -n : || return
 
-  local commands="push pull ls tags inspect tag rm cp du verify gc prune"
+  local commands="push pull ls tags inspect tag rm cp du verify gc prune sync"
   local globals="--root --init --immutable-tags --quiet -q --help --version"
   # Options that take a value, which is then not a positional argument.
   local valued="--root --immutable-tags --jobs -j --grace --link-refresh --upload-ttl --repository --match --keep
-    --keep-within --untagged-older-than"
+    --keep-within --untagged-older-than --authfile --creds --tls-verify --ca --chunk-size --retries --mount-from"
+  # The options of a command that reaches a docker:// registry.
+  local remote="--authfile --creds --tls-verify --ca --chunk-size --retries"
   local i word command="" nargs=0 _regctl_root=""
   for ((i = 1; i < cword; i++)); do
     word=${words[i]}
@@ -89,6 +91,17 @@ _regctl() {
       _filedir -d
       return
       ;;
+    --authfile | --ca)
+      _filedir
+      return
+      ;;
+    --tls-verify)
+      COMPREPLY=($(compgen -W "true false" -- "$cur"))
+      return
+      ;;
+    --creds | --chunk-size | --retries | --mount-from)
+      return
+      ;;
     --repository)
       _regctl_complete_reference
       return
@@ -113,9 +126,11 @@ _regctl() {
 
   local flags=""
   case $command in
-    push) flags="--all --json" ;;
-    pull) flags="--referrers --json" ;;
-    ls | tags | cp | du) flags="--json" ;;
+    push) flags="--all --json --referrers --mount-from $remote" ;;
+    pull) flags="--referrers --json --mount-from $remote" ;;
+    cp) flags="--json --referrers --mount-from $remote" ;;
+    sync) flags="--json $remote" ;;
+    ls | tags | du) flags="--json" ;;
     inspect) flags="--raw --config --json" ;;
     rm) flags="--manifest --repository" ;;
     verify) flags="--jobs -j --quarantine --repair --grace --link-refresh --force --json" ;;
@@ -130,10 +145,11 @@ _regctl() {
 
   # The argument being completed is positional argument nargs + 1 of the command.
   case $command:$nargs in
-    push:0) _regctl_complete_location oci: oci-archive: docker-archive: ;;
+    push:0) _regctl_complete_location oci: oci-archive: docker-archive: docker:// ;;
     push:1 | pull:0 | inspect:0 | tag:0 | rm:0 | cp:[01]) _regctl_complete_reference tag ;;
     tags:0 | du:* | verify:* | prune:*) _regctl_complete_reference ;;
-    pull:1) _regctl_complete_location oci: oci-archive: ;;
+    pull:1) _regctl_complete_location oci: oci-archive: docker:// ;;
+    sync:0) _filedir ;;
   esac
 }
 complete -F _regctl regctl

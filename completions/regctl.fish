@@ -1,6 +1,6 @@
 # fish completion for regctl(1).
 
-set -l commands push pull ls tags inspect tag rm cp du verify gc prune
+set -l commands push pull ls tags inspect tag rm cp du verify gc prune sync
 
 # regctl with the storage root of the command line being completed (--root PATH or
 # --root=PATH), else $REGCTL_ROOT.
@@ -93,6 +93,7 @@ complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a du -d 'Disk
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check blobs, links, manifests, uploads'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a gc -d 'Collect garbage online'
 complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a prune -d 'Remove old tags and untagged manifests by policy'
+complete -c regctl -n "not __fish_seen_subcommand_from $commands" -a sync -d 'Mirror repositories between the tree and registries'
 complete -c regctl -n "__fish_seen_subcommand_from gc prune" -s n -l dry-run -d 'Report only'
 complete -c regctl -n "__fish_seen_subcommand_from gc" -l delete-untagged -d 'Also remove untagged manifests'
 complete -c regctl -n "__fish_seen_subcommand_from gc verify" -l grace -x -d 'Grace window (1h)'
@@ -107,8 +108,15 @@ complete -c regctl -n "__fish_seen_subcommand_from prune" -l untagged-older-than
 complete -c regctl -n "__fish_seen_subcommand_from gc" -s v -l verbose -d 'List what is removed'
 
 complete -c regctl -n "__fish_seen_subcommand_from push" -l all -d 'Push every image of the layout'
-complete -c regctl -n "__fish_seen_subcommand_from pull" -l referrers -d 'Also copy referrers'
-complete -c regctl -n "__fish_seen_subcommand_from push pull ls tags inspect cp du verify" -l json -d 'JSON output'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp" -l referrers -d 'Also copy referrers'
+complete -c regctl -n "__fish_seen_subcommand_from push pull ls tags inspect cp du verify sync" -l json -d 'JSON output'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp" -l mount-from -x -d 'Mount blobs from this repository of the target registry'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l authfile -r -F -d 'Credentials file (auth.json)'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l creds -x -d 'USER:PASSWORD for the registry'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l tls-verify -x -a 'true false' -d 'Verify the certificate; false allows plain HTTP'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l ca -r -F -d 'Trusted CAs (PEM)'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l chunk-size -x -d 'Upload in chunks of this size'
+complete -c regctl -n "__fish_seen_subcommand_from push pull cp sync" -l retries -x -d 'Retries of 429, 5xx and failed connections'
 complete -c regctl -n "__fish_seen_subcommand_from inspect" -l raw -d 'Manifest bytes as stored'
 complete -c regctl -n "__fish_seen_subcommand_from inspect" -l config -d 'Config bytes as stored'
 complete -c regctl -n "__fish_seen_subcommand_from rm" -l manifest -d 'Delete the manifest the tag points to'
@@ -118,8 +126,9 @@ complete -c regctl -n "__fish_seen_subcommand_from verify" -l quarantine -d 'Mov
 complete -c regctl -n "__fish_seen_subcommand_from verify" -l repair -d 'Remove crash leftovers older than the grace window'
 
 # Positional arguments: a location where one goes, a repository (or REPO:TAG) where one goes.
-complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 1" -a '(__regctl_locations oci: oci-archive: docker-archive:)' -d 'Source'
-complete -c regctl -n "__fish_seen_subcommand_from pull; and __regctl_arg 2" -a '(__regctl_locations oci: oci-archive:)' -d 'Destination'
+complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 1" -a '(__regctl_locations oci: oci-archive: docker-archive: docker://)' -d 'Source'
+complete -c regctl -n "__fish_seen_subcommand_from pull; and __regctl_arg 2" -a '(__regctl_locations oci: oci-archive: docker://)' -d 'Destination'
+complete -c regctl -n "__fish_seen_subcommand_from sync; and __regctl_arg 1" -F -d 'Mirrors file'
 complete -c regctl -n "__fish_seen_subcommand_from push; and __regctl_arg 2" -a '(__regctl_refs)' -d 'Repository'
 complete -c regctl -n "__fish_seen_subcommand_from pull inspect tag rm; and __regctl_arg 1" -a '(__regctl_refs)' -d 'Image'
 complete -c regctl -n "__fish_seen_subcommand_from cp; and __regctl_arg 1 2" -a '(__regctl_refs)' -d 'Image'

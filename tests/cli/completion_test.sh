@@ -95,11 +95,11 @@ expect "regctl tags " ""
 checked "the storage root comes from --root PATH, --root=PATH or REGCTL_ROOT"
 
 expect "regctl push o" "oci: oci-archive:"
-expect "regctl push " "docker-archive: oci-archive: oci:"
+expect "regctl push " "docker-archive: docker:// oci-archive: oci:"
 expect "regctl --root $root push oci:$WORK/layout " "team/app tools/x"
 expect "regctl --root $root push --all oci:$WORK/layout t" "team/app tools/x"
 expect "regctl --root $root pull " "team/app tools/x"
-expect "regctl --root $root pull team/app:1.0 " "oci-archive: oci:"
+expect "regctl --root $root pull team/app:1.0 " "docker:// oci-archive: oci:"
 expect "regctl --root $root cp team/app:1.0 " "team/app tools/x"
 expect "regctl --root $root verify -j 2 " "team/app tools/x"
 expect "regctl --root $root gc --grace 2h " ""
@@ -155,10 +155,10 @@ if command -v zsh >/dev/null; then
     [[ $got == "$want" ]] || { echo "FAIL: zsh completing '$1': got '$got', want '$want'" >&2; failures=$((failures + 1)); }
   }
   zsh_expect "regctl " "$commands"
-  zsh_expect "regctl push " "oci: oci-archive: docker-archive:"
+  zsh_expect "regctl push " "oci: oci-archive: docker-archive: docker://"
   zsh_expect "regctl --root $root push oci:$WORK/layout " "team/app tools/x"
   zsh_expect "regctl --root=$root pull " "team/app tools/x"
-  zsh_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive:"
+  zsh_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive: docker://"
   zsh_expect "regctl --root $root inspect team/app:" "1.0 2.0"
   zsh_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   zsh_expect "regctl push oci:$WORK/layouts/o" "one"
@@ -175,10 +175,10 @@ if command -v fish >/dev/null; then
     want=$(tr ' ' '\n' <<<"$2" | grep -v '^$' | words || true)
     [[ $got == "$want" ]] || { echo "FAIL: fish completing '$1': got '$got', want '$want'" >&2; failures=$((failures + 1)); }
   }
-  fish_expect "regctl push " "oci: oci-archive: docker-archive:"
+  fish_expect "regctl push " "oci: oci-archive: docker-archive: docker://"
   fish_expect "regctl --root $root push oci:$WORK/layout " "team/app tools/x"
   fish_expect "regctl --root=$root pull " "team/app tools/x"
-  fish_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive:"
+  fish_expect "regctl --root=$root pull team/app:1.0 " "oci: oci-archive: docker://"
   fish_expect "regctl --root $root inspect team/app:" "team/app:1.0 team/app:2.0"
   fish_expect "regctl --root $root cp team/app:1.0 t" "team/app tools/x"
   fish_expect "regctl --root $root verify -j 2 t" "team/app tools/x"
