@@ -251,7 +251,7 @@ TEST(ConfigReload, SighupAppliesNewRateLimitsFromTheFileAndSaysWhatItDid) {
   line = nlohmann::json::parse(summary[1]);
   EXPECT_EQ(line["level"], "error");
   EXPECT_EQ(line["failed"], "config") << summary[1];
-  EXPECT_EQ(line["unchanged"], "limits") << summary[1];
+  EXPECT_EQ(line["unchanged"], "log-level,limits") << summary[1];
   EXPECT_NE(line["errors"].get<std::string>().find(config.string() + ": unknown key 'rate-limit'"), std::string::npos)
       << summary[1];
   EXPECT_EQ(admitted(server), 0) << "the limits read last stay";
@@ -272,7 +272,7 @@ TEST(ConfigReload, TheSummaryNamesEachAuthFileAndWhetherItLoaded) {
   auto line = nlohmann::json::parse(summary[0]);
   EXPECT_EQ(line["reloaded"], "htpasswd") << summary[0];
   EXPECT_EQ(line["failed"], "auth-rules") << summary[0];
-  EXPECT_EQ(line["unchanged"], "limits") << summary[0];
+  EXPECT_EQ(line["unchanged"], "log-level,limits") << summary[0];
   EXPECT_NE(line["errors"].get<std::string>().find("auth-rules: " + rules.string() + ": line 1"), std::string::npos)
       << summary[0];
 }

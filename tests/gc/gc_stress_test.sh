@@ -29,6 +29,13 @@ client() {
   for r in $(seq 1 $ROUNDS); do
     img=i$(((c + r) % IMAGES + 1))
     port=${ports[$(((c + r) % 3))]}
+    # Pace the pushes by the GC loop so that GC runs overlap the load however fast pushes are
+    # (an idle machine finished them before a third GC): round R waits for R/2 completed GC
+    # runs, at most 10 s.
+    for _ in $(seq 1 100); do
+      (($(cat "$WORK/gc_count" 2>/dev/null || echo 0) >= r / 2)) && break
+      sleep 0.1
+    done
     for try in 1 2 3 4; do
       if push "$WORK/img:$img" "127.0.0.1:$port/stress/c$c:t$r"; then
         digest=$(jq -r --arg t "$img" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' \
@@ -62,6 +69,7 @@ for _ in $(seq 1 300); do
   [[ $rc == 0 || $rc == 5 ]] || { cat "$WORK/gc.err" >&2; fail "regctl gc exited $rc during the load"; }
   if [[ $rc == 0 ]]; then
     gc_runs=$((gc_runs + 1))
+    echo "$gc_runs" >"$WORK/gc_count"
     gc_removed=$((gc_removed + $(jq '.blobs_removed + .manifests_removed' "$WORK/gc.json")))
   fi
   sleep 0.05

@@ -124,7 +124,11 @@ requests() {
   sleep 0.3
   tail -n +"${2:-1}" "$SCALE_TMP/$1.log" | jq -Rc 'fromjson? | select(.msg == "request")'
 }
-log_lines() { wc -l <"$SCALE_TMP/$1.log"; }
+# Waits out the access log buffer (200 ms, docs/regd.md "Logs") first, as requests() does.
+log_lines() {
+  sleep 0.3
+  wc -l <"$SCALE_TMP/$1.log"
+}
 
 # start_nginx CONF: runs nginx in the foreground from CONF (already templated).
 start_nginx() {
