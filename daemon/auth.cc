@@ -8,6 +8,7 @@
 #include "auth_policy.h"
 #include "error_table.h"
 #include "http_util.h"
+#include "regd/base64.h"
 #include "regd/duration.h"
 #include "regd/reference.h"
 
@@ -94,7 +95,7 @@ std::vector<FileReload> load_files(const AuthConfig& config, AuthState& state) {
 
 // The user and password of a Basic credential ("user:password", base64).
 std::optional<std::pair<std::string, std::string>> decode_basic(std::string_view encoded) {
-  auto decoded = base64_decode(encoded);
+  auto decoded = base64_decode(encoded, Base64Form::any);
   if (!decoded) {
     return std::nullopt;
   }
@@ -109,7 +110,7 @@ std::optional<std::pair<std::string, std::string>> decode_basic(std::string_view
 // (containers/image) send exactly that after a Basic challenge when they have no credentials:
 // it is an anonymous request, not a failed login.
 bool empty_basic(std::string_view encoded) {
-  auto decoded = base64_decode(encoded);
+  auto decoded = base64_decode(encoded, Base64Form::any);
   return decoded && *decoded == ":";
 }
 

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "http_util.h"
+#include "regd/base64.h"
 
 namespace regd::daemon {
 namespace {
@@ -146,7 +147,7 @@ Result<TokenClaims> check_claims(jwt_t* jwt, std::string_view audience, Clock::t
 
 // A JSON object from one base64url segment of a compact JWS; null when it is not one.
 nlohmann::json segment_json(std::string_view segment) {
-  auto decoded = base64_decode(segment);
+  auto decoded = base64_decode(segment, Base64Form::any);
   if (!decoded) {
     return nullptr;
   }

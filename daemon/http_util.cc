@@ -4,8 +4,6 @@
 #include <cctype>
 #include <charconv>
 
-#include <openssl/evp.h>
-
 namespace regd::daemon {
 namespace {
 
@@ -189,43 +187,6 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
     }
   }
   return false;
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(length));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() > (1u << 20)) {
-    return std::nullopt;
-  }
-  std::string standard(text);
-  for (char& c : standard) {
-    c = c == '-' ? '+' : c == '_' ? '/' : c;
-  }
-  while (standard.size() % 4 != 0) {
-    standard += '=';
-  }
-  bool valid = std::all_of(standard.begin(), standard.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
-  });
-  auto padding = standard.size() - std::min(standard.size(), standard.find_last_not_of('=') + 1);
-  if (!valid || padding > 2 || standard.find('=') < standard.size() - padding) {
-    return std::nullopt;
-  }
-  std::string out(standard.size() / 4 * 3, '\0');
-  int length =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(standard.data()), static_cast<int>(standard.size()));
-  if (length < 0) {
-    return std::nullopt;
-  }
-  out.resize(static_cast<size_t>(length) - padding);  // EVP_DecodeBlock counts padding as zero bytes
-  return out;
 }
 
 }  // namespace regd::daemon

@@ -50,11 +50,6 @@ RangeRequest parse_range(std::string_view header, uint64_t size);
 // True when an If-None-Match header value matches the entity tag `etag` (quoted) or is "*".
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
-// Base64 (RFC 4648) with padding, as Basic credentials carry it.
-std::string base64_encode(std::string_view data);
-// Decodes base64 or base64url (JWT segments), with or without padding; nullopt for anything else.
-std::optional<std::string> base64_decode(std::string_view text);
-
 // Parses a decimal uint64 with nothing else around it.
 std::optional<uint64_t> parse_uint(std::string_view text);
 

@@ -9,7 +9,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
+
+#include "regd/base64.h"
 
 namespace regd::remote {
 
@@ -167,7 +168,7 @@ Result<std::optional<Credentials>> credentials_in(std::string_view text, std::st
     if (auth == entry.end() || !auth->is_string() || auth->get<std::string>().empty()) {
       continue;  // a credential helper's entry, or an identity token: nothing to use here
     }
-    auto decoded = base64_decode(auth->get<std::string>());
+    auto decoded = base64_decode(auth->get<std::string>(), Base64Form::padded, 1u << 16);
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
       return fail(Errc::invalid_argument, "the \"auth\" of " + key + " is not base64 of user:password");
@@ -239,34 +240,6 @@ std::chrono::milliseconds retry_delay(int attempt, std::optional<std::chrono::mi
     delay *= 2;
   }
   return std::min(delay, cap);
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(length));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > (1u << 16)) {
-    return std::nullopt;
-  }
-  bool valid = std::ranges::all_of(
-      text, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='; });
-  size_t padding = text.size() - (text.find_last_not_of('=') + 1);
-  if (!valid || padding > 2 || text.find('=') < text.size() - padding) {
-    return std::nullopt;
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (length < 0) {
-    return std::nullopt;
-  }
-  out.resize(static_cast<size_t>(length) - padding);
-  return out;
 }
 
 }  // namespace regd::remote

@@ -1,5 +1,5 @@
 // The pieces of the registry client that need no network: WWW-Authenticate challenges, the auth
-// files of podman/skopeo and docker, Retry-After, base64. Private to regd_remote (and its tests).
+// files of podman/skopeo and docker, Retry-After. Private to regd_remote (and its tests).
 #pragma once
 
 #include <chrono>
@@ -51,8 +51,5 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 // never more than `cap`.
 std::chrono::milliseconds retry_delay(int attempt, std::optional<std::chrono::milliseconds> retry_after,
                                       std::chrono::milliseconds base, std::chrono::milliseconds cap);
-
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace regd::remote

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "regd/base64.h"
+
 namespace regd::remote {
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "regd/base64.h"
 #include "test_util.h"
 
 namespace regd::remote {
@@ -144,6 +145,11 @@ TEST(RemoteAuth, Base64RoundTrips) {
   }
   EXPECT_EQ(base64_decode("YQ"), std::nullopt);
   EXPECT_EQ(base64_decode("Y=Q="), std::nullopt);
+  EXPECT_EQ(base64_decode("YWJj", Base64Form::padded, 3), std::nullopt);  // over the limit
+  // JWT segments: the URL alphabet, no padding.
+  EXPECT_EQ(base64_decode("YQ", Base64Form::any), "a");
+  EXPECT_EQ(base64_decode("-_8", Base64Form::any), "\xfb\xff");
+  EXPECT_EQ(base64_decode("-_8=", Base64Form::padded), std::nullopt);
 }
 
 TEST(RemoteRef, ParsesDockerReferences) {

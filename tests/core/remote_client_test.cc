@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "regd/base64.h"
 #include "regd/remote.h"
 #include "remote_auth.h"
 #include "test_util.h"

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "auth_test_keys.h"
+#include "regd/base64.h"
 #include "regd_process.h"
 
 namespace regd::testing {
@@ -31,16 +32,8 @@ user:eve       scratch/**   pull,push
 group ci: robot
 )";
 
-inline std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 inline std::string basic_header(const std::string& user, const std::string& password) {
-  return "Basic " + base64(user + ":" + password);
+  return "Basic " + base64_encode(user + ":" + password);
 }
 
 // One request, whatever its method.

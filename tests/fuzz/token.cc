@@ -12,6 +12,7 @@
 #include "auth_token.h"
 #include "fuzz_util.h"
 #include "http_util.h"
+#include "regd/base64.h"
 
 using regd::fuzz::require;
 namespace d = regd::daemon;
@@ -57,7 +58,7 @@ const Keys& keys() {
 }
 
 std::string base64url(std::string_view data) {
-  auto text = d::base64_encode(data);
+  auto text = regd::base64_encode(data);
   while (!text.empty() && text.back() == '=') {
     text.pop_back();
   }
