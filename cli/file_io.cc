@@ -76,6 +76,22 @@ Result<size_t> FileReader::read(std::span<char> buf) {
   }
 }
 
+Status FileReader::drain(const ChunkSink& sink) {
+  std::vector<char> buf(k_copy_buffer);
+  for (;;) {
+    auto n = read(buf);
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    if (*n == 0) {
+      return {};
+    }
+    if (auto ok = sink(std::span<const char>(buf.data(), *n)); !ok) {
+      return ok;
+    }
+  }
+}
+
 Result<FileWriter> FileWriter::create(const std::filesystem::path& target) {
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
@@ -190,21 +206,42 @@ Result<BlobInfo> hash_file(const std::filesystem::path& path, DigestAlgorithm al
     return std::unexpected(reader.error());
   }
   Hasher hasher(algorithm);
+  auto read = reader->drain([&](std::span<const char> chunk) -> Status {
+    hasher.update(chunk);
+    if (progress) {
+      progress(chunk.size());
+    }
+    return {};
+  });
+  if (!read) {
+    return std::unexpected(read.error());
+  }
+  return BlobInfo{hasher.digest(), hasher.size()};
+}
+
+Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name, const ChunkSink& sink) {
+  Hasher hasher(blob.digest.algorithm());
   std::vector<char> buf(k_copy_buffer);
-  for (;;) {
-    auto n = reader->read(buf);
+  for (uint64_t offset = 0;;) {
+    auto n = file.read_at(offset, buf);
     if (!n) {
       return std::unexpected(n.error());
     }
     if (*n == 0) {
       break;
     }
-    hasher.update(std::span<const char>(buf.data(), *n));
-    if (progress) {
-      progress(*n);
+    std::span<const char> chunk(buf.data(), *n);
+    hasher.update(chunk);
+    if (auto ok = sink(chunk); !ok) {
+      return ok;
     }
+    offset += *n;
   }
-  return BlobInfo{hasher.digest(), hasher.size()};
+  if (hasher.digest() != blob.digest || hasher.size() != blob.size) {
+    return fail(Errc::corrupt, std::string(name) + "@" + blob.digest.str() +
+                                   ": stored blob does not match its digest or size (run regctl verify)");
+  }
+  return {};
 }
 
 Result<ScratchDir> ScratchDir::create() {

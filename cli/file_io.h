@@ -19,6 +19,9 @@ namespace regd::cli {
 // Size of the buffer every streaming copy uses.
 inline constexpr size_t k_copy_buffer = 1 << 20;
 
+// Receives a copy's data in order; an error stops the copy and is returned as is.
+using ChunkSink = std::function<Status(std::span<const char>)>;
+
 // A file opened for sequential reading. Not thread-safe.
 class FileReader {
  public:
@@ -32,6 +35,9 @@ class FileReader {
 
   // Reads up to buf.size() bytes; 0 at end of file. Errors: io_error.
   [[nodiscard]] Result<size_t> read(std::span<char> buf);
+  // Reads the rest of the file into `sink`, k_copy_buffer bytes at a time. Errors: io_error,
+  // the sink's.
+  [[nodiscard]] Status drain(const ChunkSink& sink);
   uint64_t size() const { return m_size; }
 
  private:
@@ -73,6 +79,11 @@ class FileWriter {
 // Digest and size of a file, streaming. `progress` (may be empty) receives byte counts.
 [[nodiscard]] Result<BlobInfo> hash_file(const std::filesystem::path& path, DigestAlgorithm algorithm,
                                          const std::function<void(uint64_t)>& progress = {});
+
+// Reads stored `file` from its start into `sink`, hashing what passes; fails with corrupt (naming
+// `name`) unless the content is `blob`'s digest and size. Errors: io_error, corrupt, the sink's.
+[[nodiscard]] Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name,
+                                   const ChunkSink& sink);
 
 // Converts an errno value of an operation on `what` to an Error (ENOENT: not_found,
 // ENOSPC/EDQUOT: no_space, EACCES/EPERM: denied, else io_error).

@@ -108,20 +108,14 @@ Status Pusher::stream_blob(const Descriptor& blob, BlobWriter& writer) {
     return std::unexpected(reader.error());
   }
   m_progress.expect(0, reader->size());
-  std::vector<char> buf(k_copy_buffer);
-  for (;;) {
-    auto n = reader->read(buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      break;
-    }
-    if (auto ok = writer.write(std::span<const char>(buf.data(), *n)); !ok) {
-      return ok;
-    }
-    m_stats.bytes_copied += *n;
-    m_progress.add_bytes(*n);
+  auto read = reader->drain([&](std::span<const char> chunk) -> Status {
+    REGD_CLI_TRY(writer.write(chunk));
+    m_stats.bytes_copied += chunk.size();
+    m_progress.add_bytes(chunk.size());
+    return {};
+  });
+  if (!read) {
+    return read;
   }
   auto committed = writer.commit();
   if (!committed) {
@@ -140,11 +134,7 @@ Result<Descriptor> Puller::pull_manifest(std::string_view reference) {
   if (!manifest) {
     return std::unexpected(manifest.error());
   }
-  Descriptor self{.media_type = manifest->media_type,
-                  .digest = manifest->digest,
-                  .size = manifest->content.size(),
-                  .artifact_type = {},
-                  .annotations = {}};
+  Descriptor self = manifest->descriptor();
   if (m_done.contains(self.digest)) {
     return self;
   }
@@ -223,34 +213,19 @@ Status Puller::pull_blob(const Descriptor& blob, std::string_view what, const Di
     return std::unexpected(writer.error());
   }
   m_progress.expect(0, (*reader)->size());
-  Hasher hasher(blob.digest.algorithm());
-  std::vector<char> buf(k_copy_buffer);
-  for (uint64_t offset = 0;;) {
-    auto n = (*reader)->read_at(offset, buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      break;
-    }
-    std::span<const char> chunk(buf.data(), *n);
-    hasher.update(chunk);
-    if (auto ok = writer->write(chunk); !ok) {
-      return ok;
-    }
-    offset += *n;
-    m_progress.add_bytes(*n);
-  }
-  if (hasher.digest() != blob.digest || hasher.size() != blob.size) {
-    return fail(Errc::corrupt, m_repo + "@" + blob.digest.str() + ": stored blob does not match its digest or size" +
-                                   " (run regctl verify)");
+  auto copied = copy_verified(**reader, blob, m_repo, [&](std::span<const char> chunk) -> Status {
+    m_progress.add_bytes(chunk.size());
+    return writer->write(chunk);
+  });
+  if (!copied) {
+    return copied;
   }
   if (auto ok = writer->commit(); !ok) {
     return ok;
   }
   m_added.push_back(blob.digest);
   m_done.insert(blob.digest);
-  m_stats.bytes_copied += hasher.size();
+  m_stats.bytes_copied += blob.size;
   ++m_stats.blobs_copied;
   m_progress.add_item();
   return {};
@@ -265,11 +240,7 @@ Result<Descriptor> RepoCopier::copy(std::string_view reference) {
   if (!manifest) {
     return std::unexpected(manifest.error());
   }
-  Descriptor self{.media_type = manifest->media_type,
-                  .digest = manifest->digest,
-                  .size = manifest->content.size(),
-                  .artifact_type = {},
-                  .annotations = {}};
+  Descriptor self = manifest->descriptor();
   if (m_done.contains(self.digest)) {
     return self;
   }

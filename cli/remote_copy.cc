@@ -29,11 +29,7 @@ Result<Descriptor> ImageCopier::copy_manifest(std::string_view reference) {
   if (!manifest) {
     return std::unexpected(manifest.error());
   }
-  Descriptor self{.media_type = manifest->media_type,
-                  .digest = manifest->digest,
-                  .size = manifest->content.size(),
-                  .artifact_type = {},
-                  .annotations = {}};
+  Descriptor self = manifest->descriptor();
   if (m_done.contains(self.digest)) {
     return self;
   }

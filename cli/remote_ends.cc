@@ -131,26 +131,7 @@ class LocalEnd final : public ImageEnd {
     if (!file) {
       return std::unexpected(file.error());
     }
-    Hasher hasher(blob.digest.algorithm());
-    std::vector<char> buf(k_copy_buffer);
-    for (uint64_t offset = 0;;) {
-      auto n = (*file)->read_at(offset, buf);
-      if (!n) {
-        return std::unexpected(n.error());
-      }
-      if (*n == 0) {
-        break;
-      }
-      std::span<const char> chunk(buf.data(), *n);
-      hasher.update(chunk);
-      REGD_CLI_TRY(sink(chunk));
-      offset += *n;
-    }
-    if (hasher.digest() != blob.digest || hasher.size() != blob.size) {
-      return fail(Errc::corrupt, m_repo + "@" + blob.digest.str() + ": stored blob does not match its digest or size" +
-                                     " (run regctl verify)");
-    }
-    return {};
+    return copy_verified(**file, blob, m_repo, sink);
   }
 
   Status write_blob(const Descriptor& blob, ImageEnd& from, Progress& progress) override {

@@ -114,19 +114,12 @@ Status add_tree_entry(struct archive* out, const std::filesystem::path& dir, con
   if (archive_write_header(out, entry.get()) != ARCHIVE_OK) {
     return std::unexpected(archive_error(out, Errc::io_error, full));
   }
-  std::vector<char> buf(k_copy_buffer);
-  for (;;) {
-    auto n = reader->read(buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      return {};
-    }
-    if (archive_write_data(out, buf.data(), *n) < 0) {
+  return reader->drain([&](std::span<const char> chunk) -> Status {
+    if (archive_write_data(out, chunk.data(), chunk.size()) < 0) {
       return std::unexpected(archive_error(out, Errc::io_error, full));
     }
-  }
+    return {};
+  });
 }
 
 }  // namespace

@@ -61,8 +61,11 @@ checked() { ((failures == 0)) || fail "$failures completions wrong"; pass "$1"; 
 
 # The subcommands and each subcommand's options, from regctl's own help.
 help_commands() { "$REGCTL" --help | awk 'tolower($0) ~ /^subcommands:/ {on = 1; next} on && !NF {exit} on && /^  [a-z]/ {print $1}'; }
+# help_flags CMD: CMD's options, from `regctl CMD --help` run once per command (a sanitizer
+# build of regctl takes a good part of a second to start).
 help_flags() {
-  "$REGCTL" "$1" --help | sed -n '/^OPTIONS:/I,/^[A-Z]/p' | sed 1d | grep -oE '^ +(-[a-z],)?--?[a-z][a-z-]*' |
+  [[ -f $WORK/help.$1 ]] || "$REGCTL" "$1" --help >"$WORK/help.$1"
+  sed -n '/^OPTIONS:/I,/^[A-Z]/p' "$WORK/help.$1" | sed 1d | grep -oE '^ +(-[a-z],)?--?[a-z][a-z-]*' |
     tr ',' '\n' | tr -d ' ' | grep -vx -- -h
 }
 commands=$(help_commands | words)

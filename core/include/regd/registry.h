@@ -68,6 +68,11 @@ struct Manifest {
   Digest digest;
   std::string media_type;
   std::string content;  // byte-exact as pushed
+
+  // The descriptor that points at this manifest (no artifact type or annotations).
+  Descriptor descriptor() const {
+    return {.media_type = media_type, .digest = digest, .size = content.size(), .artifact_type = {}, .annotations = {}};
+  }
 };
 
 struct ManifestPutResult {
