@@ -2,7 +2,6 @@
 // low-level calls behind them. Private to core/src/posix_storage.cc.
 #pragma once
 
-#include <algorithm>
 #include <cerrno>
 #include <random>
 #include <span>
@@ -128,26 +127,15 @@ class PosixWriteFile final : public WriteFile {
 };
 
 // Writes at the tracked size with pwrite: O_APPEND is not reliable across NFS clients.
-// Write-behind: every k_write_behind bytes appended, the disk writes of that stretch start
-// (sync_file_range without waiting), so the fsync that ends an upload waits for the last stretch,
-// not for the whole body the page cache held back. Only a hint: errors surface at fsync.
-inline constexpr uint64_t k_write_behind = 8 * 1024 * 1024;
-
 class PosixAppendFile final : public AppendFile {
  public:
-  PosixAppendFile(int fd, uint64_t size, std::string path)
-      : m_fd(fd), m_size(size), m_started(size), m_path(std::move(path)) {}
+  PosixAppendFile(int fd, uint64_t size, std::string path) : m_fd(fd), m_size(size), m_path(std::move(path)) {}
   uint64_t size() const override { return m_size; }
 
   Status append(std::span<const char> data) override {
     auto written = write_all(m_fd.get(), data, static_cast<int64_t>(m_size), m_path);
     if (written) {
       m_size += data.size();
-      if (m_size - m_started >= k_write_behind) {
-        (void)::sync_file_range(m_fd.get(), static_cast<off_t>(m_started), static_cast<off_t>(m_size - m_started),
-                                SYNC_FILE_RANGE_WRITE);
-        m_started = m_size;
-      }
     }
     return written;
   }
@@ -159,7 +147,6 @@ class PosixAppendFile final : public AppendFile {
       }
     }
     m_size = size;
-    m_started = std::min(m_started, size);
     return {};
   }
 
@@ -173,7 +160,6 @@ class PosixAppendFile final : public AppendFile {
  private:
   FdGuard m_fd;
   uint64_t m_size;
-  uint64_t m_started;  // where the disk writes not yet started begin
   std::string m_path;
 };
 
