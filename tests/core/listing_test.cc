@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstdio>
 #include <random>
 #include <set>
 
@@ -219,9 +218,8 @@ TEST_F(Listing, CatalogMatchesABruteForceSortForAnyLast) {
 // operations (listings, stats), which an unordered walk needs for every repository.
 TEST_F(Listing, CatalogPageCostIsBoundedByThePageNotTheRepositories) {
   for (int i = 0; i < 300; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "cat/r%03d", i);
-    make_repo(name);
+    std::string number = std::to_string(i);
+    make_repo("cat/r" + std::string(3 - number.size(), '0') + number);
   }
   auto counted = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
   auto registry = make_registry(counted);
