@@ -55,7 +55,7 @@ class Verifier {
   Status collect_repositories();
   Status collect_blobs();
   void hash_all();
-  void hash_one(const Digest& digest);
+  std::optional<Problem> hash_one(const Digest& digest);
   BlobState state_of(const Digest& digest);
   void check_repository(const std::string& repo, const std::vector<LinkEntry>& links);
   void check_link(const std::string& repo, const LinkEntry& link, const RepoIndex& index);
@@ -153,21 +153,30 @@ Status Verifier::collect_blobs() {
 }
 
 void Verifier::hash_all() {
+  std::vector<std::optional<Problem>> found(m_work.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < m_work.size(); i = next++) {
-      hash_one(m_work[i]);
+      found[i] = hash_one(m_work[i]);
     }
   };
-  unsigned jobs = std::clamp<unsigned>(m_options.jobs, 1, 64);
-  std::vector<std::jthread> threads;
-  for (unsigned i = 1; i < jobs && i < m_work.size(); ++i) {
-    threads.emplace_back(worker);
+  {
+    unsigned jobs = std::clamp<unsigned>(m_options.jobs, 1, 64);
+    std::vector<std::jthread> threads;
+    for (unsigned i = 1; i < jobs && i < m_work.size(); ++i) {
+      threads.emplace_back(worker);
+    }
+    worker();
+  }  // the threads join here
+  // In the order of the digests, whichever thread hashed which: the report does not depend on --jobs.
+  for (auto& problem : found) {
+    if (problem) {
+      m_report.problems.push_back(std::move(*problem));
+    }
   }
-  worker();
 }
 
-void Verifier::hash_one(const Digest& digest) {
+std::optional<Problem> Verifier::hash_one(const Digest& digest) {
   auto hashed = m_inspector.hash_blob(digest, [&](uint64_t bytes) { m_progress.add_bytes(bytes); });
   m_progress.add_item();
   BlobState state = BlobState::ok;
@@ -193,8 +202,9 @@ void Verifier::hash_one(const Digest& digest) {
     m_report.bytes_checked += hashed->size;
   }
   if (!problem.kind.empty() && state != BlobState::missing) {
-    m_report.problems.push_back(std::move(problem));
+    return problem;
   }
+  return std::nullopt;
 }
 
 BlobState Verifier::state_of(const Digest& digest) {

@@ -26,9 +26,9 @@ test_pkgs=(
   clang-16 libclang-rt-16-dev
 )
 
-bench_pkgs=(wrk apache2-utils skopeo docker-registry curl iproute2 python3 jq openssl strace)
+bench_pkgs=(wrk apache2-utils skopeo docker-registry nginx curl iproute2 python3 jq openssl strace)
 
-# --build-only: just what building needs; --bench: what bench/compare.sh needs; default: all
+# --build-only: just what building needs; --bench: what bench/run needs; default: all
 # that building and every test need.
 want=("${build_pkgs[@]}")
 case "${1:-}" in

@@ -37,6 +37,7 @@ class PageCollector {
   }
 
   bool after_last(std::string_view name) const { return name > m_last; }
+  size_t limit() const { return m_limit; }
   // True when the page is full and nothing >= `name` can enter it any more.
   bool closed_from(std::string_view name) const { return m_heap.size() >= m_limit && name >= m_heap.front(); }
 
@@ -64,35 +65,61 @@ bool is_missing(const Status& status) {
 
 // Offers every repository under `dir` (whose name is `prefix`) to the collector. Prunes subtrees
 // by their key range, not by visiting order, so the result is the exact lexical order of full
-// names ("a-b" < "a/b" < "a_b") however the directories list.
+// names ("a-b" < "a/b" < "a_b") however the directories list. The subdirectories are descended
+// in the order of their names, at most a page of them per listing of `dir`: once the page is full
+// and closed from a subdirectory's name, no later one can add to it, so a page costs one listing
+// of each directory on the way plus the subtrees of about a page of names, wherever it starts.
+// A directory with more candidates than that (empty ones, whose subtrees add nothing) is listed
+// again after the last one visited.
 Status walk_repositories(Storage& storage, PageCollector& page, const std::string& dir, const std::string& prefix,
                          int depth) {
-  auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
-    if (entry.name.starts_with('_')) {
-      if (entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix) && page.wants(prefix)) {
-        // Checked only for names that would make the page: an emptied repository is not listed.
-        auto held = holds_manifest(storage, prefix);
-        if (!held) {
-          return std::unexpected(held.error());
+  std::string visited;  // the candidates up to this name are done (empty: none yet)
+  bool first = true;
+  for (;;) {
+    PageCollector children(page.limit(), visited);
+    auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
+      if (entry.name.starts_with('_')) {
+        if (first && entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix) &&
+            page.wants(prefix)) {
+          // Checked only for names that would make the page: an emptied repository is not listed.
+          auto held = holds_manifest(storage, prefix);
+          if (!held) {
+            return std::unexpected(held.error());
+          }
+          if (*held) {
+            page.offer(prefix);
+          }
         }
-        if (*held) {
-          page.offer(prefix);
-        }
+        return {};
       }
+      if (entry.type != EntryType::directory || depth >= k_max_depth || !validate_repository(entry.name)) {
+        return {};
+      }
+      std::string name = prefix.empty() ? entry.name : prefix + "/" + entry.name;
+      // Every name in this subtree is `name` or starts with `name/`: all lie in [name, name + "0").
+      if (!page.after_last(name + "0") || page.closed_from(name)) {
+        return {};
+      }
+      children.offer(std::move(name));
+      return {};
+    });
+    // A directory removed while we walk is simply gone.
+    if (!listed) {
+      return is_missing(listed) ? Status{} : listed;
+    }
+    first = false;
+    Page batch = std::move(children).finish();
+    for (const std::string& name : batch.items) {
+      if (page.closed_from(name)) {
+        return {};
+      }
+      REGD_TRY(walk_repositories(storage, page, dir + "/" + name.substr(name.rfind('/') + 1), name, depth + 1));
+    }
+    if (!batch.more) {
       return {};
     }
-    if (entry.type != EntryType::directory || depth >= k_max_depth || !validate_repository(entry.name)) {
-      return {};
-    }
-    std::string name = prefix.empty() ? entry.name : prefix + "/" + entry.name;
-    // Every name in this subtree is `name` or starts with `name/`: all lie in [name, name + "0").
-    if (!page.after_last(name + "0") || page.closed_from(name)) {
-      return {};
-    }
-    return walk_repositories(storage, page, dir + "/" + entry.name, name, depth + 1);
-  });
-  // A directory removed while we walk is simply gone.
-  return is_missing(listed) ? Status{} : listed;
+    visited = batch.items.back();
+  }
 }
 
 }  // namespace

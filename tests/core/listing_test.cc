@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "regd/fault_storage.h"
 #include "registry_test_util.h"
 
 namespace regd::testing {
@@ -209,6 +210,42 @@ TEST_F(Listing, CatalogMatchesABruteForceSortForAnyLast) {
       EXPECT_EQ(page->items, expected) << "last=" << last << " n=" << n;
       EXPECT_EQ(page->more, std::distance(names.upper_bound(last), names.end()) > static_cast<long>(n));
     }
+  }
+}
+
+// A catalog page visits about a page of repositories wherever it starts: the subdirectories are
+// descended in name order and the walk stops once the page is full. Counted in storage
+// operations (listings, stats), which an unordered walk needs for every repository.
+TEST_F(Listing, CatalogPageCostIsBoundedByThePageNotTheRepositories) {
+  for (int i = 0; i < 300; ++i) {
+    std::string number = std::to_string(i);
+    make_repo("cat/r" + std::string(3 - number.size(), '0') + number);
+  }
+  auto counted = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
+  auto registry = make_registry(counted);
+  for (const std::string last : {"", "cat/r149", "cat/r289"}) {
+    uint64_t before = counted->operations();
+    auto page = registry->list_repositories(10, last);
+    ASSERT_OK(page);
+    EXPECT_EQ(page->items.size(), 10u) << "last=" << last;
+    // 11 repositories (the page and the one that tells there is more), a few operations each.
+    EXPECT_LE(counted->operations() - before, 80u) << "last=" << last;
+  }
+}
+
+// Directories that hold no repository take up the walk's batch of subdirectories without adding
+// to the page: the walk lists the directory again after them until the page fills.
+TEST_F(Listing, CatalogWalksPastDirectoriesWithoutRepositories) {
+  for (int i = 0; i < 25; ++i) {
+    fs::create_directories(repo_path("e" + std::to_string(100 + i)) / "_uploads");
+  }
+  make_repo("f/one");
+  make_repo("f/two");
+  make_repo("g");
+  for (size_t n : {1u, 2u, 5u}) {
+    EXPECT_EQ(page_through([&](size_t k, std::string last) { return m_registry->list_repositories(k, last); }, n),
+              (std::vector<std::string>{"f/one", "f/two", "g"}))
+        << "n=" << n;
   }
 }
 
