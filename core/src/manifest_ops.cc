@@ -195,6 +195,10 @@ Result<Manifest> RegistryImpl::get_manifest(std::string_view repo, std::string_v
     }
     return std::unexpected(digest.error());
   }
+  // The links were just read; the content they name is immutable.
+  if (auto cached = m_manifest_cache->find(*digest)) {
+    return Manifest{*digest, cached->media_type, cached->content};
+  }
   auto content = read_manifest_blob(*digest);
   if (!content) {
     return std::unexpected(content.error());

@@ -165,7 +165,7 @@ class RegistryImpl final : public Registry {
 
   std::shared_ptr<Storage> m_storage;
   RegistryOptions m_options;
-  std::unique_ptr<ManifestCache> m_manifest_cache = std::make_unique<ManifestCache>();
+  std::unique_ptr<ManifestCache> m_manifest_cache = std::make_unique<ManifestCache>(m_options.manifest_cache_size);
 };
 
 }  // namespace regd

@@ -229,5 +229,38 @@ TEST_F(ManifestOps, AFailedTagWriteLeavesTheRevisionUsable) {
   ASSERT_OK(registry->get_manifest("r", "latest"));
 }
 
+// A manifest's content is kept in memory by digest, its links are not: once read, GET serves
+// the bytes without reading them again, while tags and deletions show at once.
+TEST_F(ManifestOps, ContentIsReadOnceLinksEveryTime) {
+  auto faulty = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
+  auto registry = make_registry(faulty);
+  ImageSpec spec = simple();
+  auto digest = push_image(*registry, "r", "latest", spec);
+  ASSERT_OK(digest);
+  ASSERT_OK(registry->get_manifest("r", "latest"));
+  faulty->add_rule({StorageOp::read, "blobs/sha256", 1, true, Errc::io_error});
+  auto cached = registry->get_manifest("r", "latest");
+  ASSERT_OK(cached);
+  EXPECT_EQ(cached->content, image_manifest(spec));
+  EXPECT_EQ(cached->media_type, media_type::oci_manifest);
+  EXPECT_EQ(faulty->injected(), 0u);
+  ASSERT_OK(registry->delete_tag("r", "latest"));
+  EXPECT_ERRC(registry->get_manifest("r", "latest"), Errc::manifest_unknown);
+  ASSERT_OK(registry->get_manifest("r", digest->str()));
+  ASSERT_OK(registry->delete_manifest("r", *digest));
+  EXPECT_ERRC(registry->get_manifest("r", digest->str()), Errc::manifest_unknown);
+
+  // Without a cache every GET reads the stored bytes.
+  RegistryOptions uncached;
+  uncached.manifest_cache_size = 0;
+  auto plain = make_registry(faulty, uncached);
+  faulty->clear_rules();
+  ASSERT_OK(push_image(*plain, "s", "latest", spec));
+  ASSERT_OK(plain->get_manifest("s", "latest"));
+  faulty->add_rule({StorageOp::read, "blobs/sha256", 1, true, Errc::io_error});
+  EXPECT_ERRC(plain->get_manifest("s", "latest"), Errc::io_error);
+  EXPECT_GT(faulty->injected(), 0u);
+}
+
 }  // namespace
 }  // namespace regd::testing
