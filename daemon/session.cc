@@ -588,7 +588,9 @@ asio::awaitable<bool> Session<Layer>::send_file(ReadFile& file, uint64_t offset,
   }
   raw().expires_never();
   auto& socket = raw().socket();
-  socket.native_non_blocking(true);
+  if (!socket.native_non_blocking()) {
+    socket.native_non_blocking(true);  // an ioctl: once per connection, not per blob
+  }
   while (length > 0) {
     auto off = static_cast<off_t>(offset);
     auto n = ::sendfile(socket.native_handle(), fd, &off, std::min<uint64_t>(length, 1u << 30));
