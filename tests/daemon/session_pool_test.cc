@@ -19,27 +19,41 @@ namespace {
 using regd::testing::ImageSpec;
 
 // The first append to an upload's data blocks until release() (an fsync stuck on a slow disk).
+// Released on destruction too, so a failing test ends instead of hanging the server's shutdown.
 class HeldUpload {
  public:
-  explicit HeldUpload(FaultStorage& storage) : m_released(m_release.get_future().share()) {
-    storage.set_hook([this](StorageOp op, const std::string& path) {
-      if (op == StorageOp::append && path.find("_uploads") != std::string::npos && !m_held.exchange(true)) {
-        m_entered.set_value();
-        m_released.wait();
+  explicit HeldUpload(FaultStorage& storage) : m_state(std::make_shared<State>()) {
+    storage.set_hook([state = m_state](StorageOp op, const std::string& path) {
+      if (op == StorageOp::append && path.find("_uploads") != std::string::npos && !state->held.exchange(true)) {
+        state->entered.set_value();
+        state->released.wait();
       }
     });
   }
+  ~HeldUpload() { release(); }
+  HeldUpload(const HeldUpload&) = delete;
+  HeldUpload& operator=(const HeldUpload&) = delete;
+
   // True once the append is being held; waits at most `limit` (a hung test fails, not stalls).
   bool wait_entered(std::chrono::seconds limit) {
-    return m_entered.get_future().wait_for(limit) == std::future_status::ready;
+    return m_state->entered_future.wait_for(limit) == std::future_status::ready;
   }
-  void release() { m_release.set_value(); }
+  void release() {
+    if (!m_state->release_sent.exchange(true)) {
+      m_state->release.set_value();
+    }
+  }
 
  private:
-  std::atomic<bool> m_held{false};
-  std::promise<void> m_entered;
-  std::promise<void> m_release;
-  std::shared_future<void> m_released;
+  struct State {
+    std::atomic<bool> held{false};
+    std::atomic<bool> release_sent{false};
+    std::promise<void> entered;
+    std::future<void> entered_future = entered.get_future();
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+  };
+  std::shared_ptr<State> m_state;
 };
 
 class SessionPool : public ::testing::Test {
