@@ -73,7 +73,7 @@ struct Config {
   bool access_log = true;
   uint64_t max_manifest_size = 4 * 1024 * 1024;
   uint64_t manifest_cache_size = 64 * 1024 * 1024;  // manifests kept in memory by digest, bytes; 0: none
-  uint64_t max_upload_size = 0;  // largest body of one upload request; 0: no limit
+  uint64_t max_upload_size = 0;                     // largest body of one upload request; 0: no limit
   uint32_t max_header_size = 64 * 1024;
   double header_timeout = 30;       // seconds to receive a request header, once its first byte came
   double idle_timeout = 120;        // seconds a keep-alive connection may wait for the next request

@@ -4,8 +4,7 @@
 
 namespace regd {
 
-Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, const Digest& digest,
-                               bool known_revision) {
+Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, const Digest& digest, bool known_revision) {
   // current first: a tag directory then always has a current link. Atomic rename: last writer
   // wins. Always written, even unchanged: its time is the tag's push time (retention).
   REGD_TRY(write_link(layout::tag_current_link(repo, tag), digest));
