@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -134,6 +135,10 @@ Status validate_gc(const Config& c) {
 
 }  // namespace
 
+unsigned storage_threads(const Config& config) {
+  return config.storage_threads != 0 ? config.storage_threads : std::max(4u, 2 * std::thread::hardware_concurrency());
+}
+
 void add_config_options(CLI::App& app, Config& c) {
   app.add_option("--config", c.config_file, "Read options from this TOML file (keys are the long flag names)")
       ->envname("REGD_CONFIG");
@@ -142,10 +147,18 @@ void add_config_options(CLI::App& app, Config& c) {
       ->envname("REGD_LISTEN")
       ->capture_default_str();
   app.add_option("--threads", c.threads, "I/O threads (0: one per core)")->envname("REGD_THREADS");
+  app.add_option("--storage-threads", c.storage_threads,
+                 "Workers for blocking storage calls: upload writes and fsyncs, manifest PUTs, deletes, listings "
+                 "(0: max(4, 2 x cores))")
+      ->envname("REGD_STORAGE_THREADS");
   app.add_flag("--read-only", c.read_only, "Refuse every write with 405 UNSUPPORTED")->envname("REGD_READ_ONLY");
   add_log_options(app, c);
   app.add_option("--max-manifest-size", c.max_manifest_size, "Largest manifest accepted, bytes")
       ->envname("REGD_MAX_MANIFEST_SIZE")
+      ->capture_default_str();
+  app.add_option("--manifest-cache-size", c.manifest_cache_size,
+                 "Bytes of manifests kept in memory by digest (immutable); tags and links are always read (0: none)")
+      ->envname("REGD_MANIFEST_CACHE_SIZE")
       ->capture_default_str();
   app.add_option("--max-upload-size", c.max_upload_size, "Largest body of one upload request, bytes (0: none)")
       ->envname("REGD_MAX_UPLOAD_SIZE");

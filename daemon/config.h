@@ -65,13 +65,15 @@ struct LimitsConfig {
 struct Config {
   std::string root = "./data";
   std::string listen = "127.0.0.1:5000";
-  unsigned threads = 0;  // 0: one per hardware core
+  unsigned threads = 0;          // 0: one per hardware core
+  unsigned storage_threads = 0;  // workers for blocking storage calls (storage_pool.h); 0: max(4, 2 x cores)
   bool read_only = false;
   std::string log_format = "auto";  // auto (text on a terminal, else json) | json | text
   std::string log_level = "info";   // debug | info | warn | error (config_log.h)
   bool access_log = true;
   uint64_t max_manifest_size = 4 * 1024 * 1024;
-  uint64_t max_upload_size = 0;  // largest body of one upload request; 0: no limit
+  uint64_t manifest_cache_size = 64 * 1024 * 1024;  // manifests kept in memory by digest, bytes; 0: none
+  uint64_t max_upload_size = 0;                     // largest body of one upload request; 0: no limit
   uint32_t max_header_size = 64 * 1024;
   double header_timeout = 30;       // seconds to receive a request header, once its first byte came
   double idle_timeout = 120;        // seconds a keep-alive connection may wait for the next request
@@ -101,6 +103,10 @@ struct Config {
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
 void add_config_options(CLI::App& app, Config& config);
+
+// The size of the storage pool: --storage-threads, or when 0 max(4, 2 x cores) (an fsync waits
+// on the disk, not on a core).
+unsigned storage_threads(const Config& config);
 
 // Reads the TOML/INI file `path` and sets every option that the command line and the environment
 // (already parsed into `app`) left unset. REQUIRES: app.parse() ran. Errors: invalid_argument

@@ -79,6 +79,7 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   }
   RegistryOptions options;
   options.max_manifest_size = config.max_manifest_size;
+  options.manifest_cache_size = config.manifest_cache_size;
   options.refresh_after = *parse_duration(config.link_refresh);
   options.immutable_tags = split_patterns(config.immutable_tags);
   auto registry = make_registry(*shared, options);
@@ -133,6 +134,7 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
        {"port", server.port()},
        {"root", config.root},
        {"threads", threads},
+       {"storage_threads", storage_threads(config)},
        {"read_only", config.read_only},
        {"auth", config.auth.enabled()},
        {"tls", config.tls.enabled()},

@@ -127,6 +127,12 @@ struct Metrics::Impl {
                        .Add({});
   Gauge& connections_open =
       family(prometheus::BuildGauge(), registry, "regd_connections_open", "Open client connections.").Add({});
+  Gauge& storage_queued = family(prometheus::BuildGauge(), registry, "regd_storage_pool_queued",
+                                 "Storage calls waiting for a worker of the storage pool (--storage-threads).")
+                              .Add({});
+  Gauge& storage_busy = family(prometheus::BuildGauge(), registry, "regd_storage_pool_busy",
+                               "Workers of the storage pool running a storage call.")
+                            .Add({});
   Counter& connections =
       family(prometheus::BuildCounter(), registry, "regd_connections_accepted_total", "Client connections accepted.")
           .Add({});
@@ -226,6 +232,19 @@ void Metrics::connection_opened() {
 
 void Metrics::connection_closed() {
   m_impl->connections_open.Decrement();
+}
+
+void Metrics::storage_call_queued() {
+  m_impl->storage_queued.Increment();
+}
+
+void Metrics::storage_call_started() {
+  m_impl->storage_queued.Decrement();
+  m_impl->storage_busy.Increment();
+}
+
+void Metrics::storage_call_finished() {
+  m_impl->storage_busy.Decrement();
 }
 
 void Metrics::request_started() {

@@ -43,6 +43,11 @@ class Metrics {
 
   void connection_opened();
   void connection_closed();
+  // A blocking storage call handed to the storage pool (storage_pool.h): queued, picked up by a
+  // worker, done (regd_storage_pool_queued, regd_storage_pool_busy).
+  void storage_call_queued();
+  void storage_call_started();
+  void storage_call_finished();
   // Around every request the session serves (regd_http_requests_in_flight).
   void request_started();
   void request_finished(RouteKind route);

@@ -37,7 +37,8 @@ struct Server::Impl {
         signals(control, SIGINT, SIGTERM),
         reload(control, SIGHUP),
         timer(control),
-        watchdog_timer(control) {}
+        watchdog_timer(control),
+        pool(storage_threads(c.config), c.state.metrics) {}
 
   void wait_signal();
   void wait_reload();
@@ -58,6 +59,9 @@ struct Server::Impl {
   asio::signal_set reload;  // SIGHUP: ServerState::reloaders
   asio::steady_timer timer;
   asio::steady_timer watchdog_timer;
+  // After `io`: destroyed (joined) first, so a storage call finishing late still has its
+  // connection's executor to complete on.
+  StoragePool pool;
   std::optional<Watchdog> watchdog;  // WatchdogSec= of the unit; set before the threads start
   ConnectionTracker tracker;
   std::chrono::steady_clock::time_point deadline;
@@ -160,7 +164,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       refuse(socket);
       continue;
     }
-    start_session(std::move(socket), ctx, tracker);
+    start_session(std::move(socket), ctx, pool, tracker);
   }
 }
 
@@ -241,6 +245,10 @@ Status Server::listen(const ListenAddress& address) {
   return {};
 }
 
+void Server::stop() {
+  m_impl->io.stop();
+}
+
 uint16_t Server::port() const {
   boost::system::error_code ec;
   return m_impl->acceptor.local_endpoint(ec).port();
@@ -265,6 +273,7 @@ int Server::run(unsigned threads) {
   for (auto& t : pool) {
     t.join();
   }
+  m_impl->pool.join();
   return m_impl->forced ? k_exit_forced : k_exit_ok;
 }
 

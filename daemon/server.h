@@ -28,6 +28,8 @@ class Server {
   // Config::drain_timeout to finish. A second signal stops at once. Returns the exit code:
   // k_exit_ok after the drain, k_exit_forced after a second signal (exit_codes.h).
   int run(unsigned threads);
+  // Ends run() at once, without a drain (tests that serve in-process). Thread-safe.
+  void stop();
 
  private:
   struct Impl;

@@ -20,6 +20,7 @@
 #include "http_convert.h"
 #include "log.h"
 #include "router.h"
+#include "storage_pool.h"
 #include "tls.h"
 
 namespace regd::daemon {
@@ -53,6 +54,36 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 enum class BodyResult { ok, sink_error, broken };
+
+// Requests served on the I/O thread itself: probes, /metrics and the reads of manifests and blobs,
+// which open and read a few small files from the page cache (a hop to the storage pool would
+// cost two context switches for less work than the hop). Everything else may wait on the disk
+// or run long (fsync, rename, directory scans, bcrypt at /v2/token) and goes to the pool.
+bool runs_inline(const Request& request) {
+  switch (match_route(request.path).kind) {
+    case RouteKind::base:
+    case RouteKind::healthz:
+    case RouteKind::metrics:
+    case RouteKind::not_found:
+      return true;
+    case RouteKind::manifest:
+    case RouteKind::blob:
+      return request.method == Method::get || request.method == Method::head;
+    default:
+      return false;
+  }
+}
+
+// The route's handler, with its exceptions turned into a 500.
+Outcome dispatch_request(Context& ctx, Request& request) {
+  RequestIdScope scope(request.request_id);
+  try {
+    return dispatch(ctx, request);
+  } catch (const std::exception& e) {
+    log(LogLevel::error, "handler failed", {{"request_id", request.request_id}, {"error", e.what()}});
+    return Outcome(error_response(500, "UNKNOWN", "internal error"));
+  }
+}
 
 // The byte streams a session speaks HTTP over. Both read and write through io(); timeouts and
 // the socket stay on the connection's tcp_stream underneath.
@@ -135,8 +166,12 @@ std::string framing_error(const http::request<http::empty_body>& msg) {
 template <class Layer>
 class Session {
  public:
-  Session(std::shared_ptr<Connection> connection, Context& ctx, Layer layer)
-      : m_conn(std::move(connection)), m_ctx(ctx), m_layer(std::move(layer)), m_pace(ctx.config.min_body_rate) {
+  Session(std::shared_ptr<Connection> connection, Context& ctx, StoragePool& pool, Layer layer)
+      : m_conn(std::move(connection)),
+        m_ctx(ctx),
+        m_pool(pool),
+        m_layer(std::move(layer)),
+        m_pace(ctx.config.min_body_rate) {
     beast::error_code ec;
     auto endpoint = m_conn->stream.socket().remote_endpoint(ec);
     if (!ec) {
@@ -183,6 +218,7 @@ class Session {
 
   std::shared_ptr<Connection> m_conn;
   Context& m_ctx;
+  StoragePool& m_pool;
   Layer m_layer;
   BodyPace m_pace;
   beast::flat_buffer m_buffer;
@@ -327,12 +363,10 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
   unsigned version = parser.get().version();
   m_ctx.state.metrics.request_started();
   Outcome outcome;
-  try {
-    RequestIdScope scope(request.request_id);
-    outcome = dispatch(m_ctx, request);
-  } catch (const std::exception& e) {
-    log(LogLevel::error, "handler failed", {{"request_id", request.request_id}, {"error", e.what()}});
-    outcome = Outcome(error_response(500, "UNKNOWN", "internal error"));
+  if (runs_inline(request)) {
+    outcome = dispatch_request(m_ctx, request);
+  } else {
+    outcome = co_await m_pool.run([&] { return dispatch_request(m_ctx, request); });
   }
   bool body_done = !request.has_body();
   bool broken = false;
@@ -340,10 +374,14 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
   Response response;
   if (outcome.sink) {
     response = co_await run_sink(parser, request, outcome, body_done, broken);
+    // A sink's destructor may cancel an upload session (a directory removed).
+    co_await m_pool.run([&] {
+      outcome.sink.reset();
+      return true;
+    });
   } else {
     response = std::move(outcome.response);
   }
-  outcome.sink.reset();
   uint64_t bytes_in = request.content_length.value_or(0);
   if (broken) {
     m_body = {};
@@ -379,10 +417,12 @@ asio::awaitable<Response> Session<Layer>::run_sink(http::request_parser<http::em
                                                    bool& broken) {
   auto& sink = *outcome.sink;
   if (request.content_length && *request.content_length > outcome.body_limit) {
-    RequestIdScope scope(request.request_id);
-    co_return sink.on_error(Error{Errc::too_large, "request body of " + std::to_string(*request.content_length) +
-                                                       " bytes over the limit of " +
-                                                       std::to_string(outcome.body_limit)});
+    Error too_large{Errc::too_large, "request body of " + std::to_string(*request.content_length) +
+                                         " bytes over the limit of " + std::to_string(outcome.body_limit)};
+    co_return co_await m_pool.run([&] {
+      RequestIdScope scope(request.request_id);
+      return sink.on_error(too_large);
+    });
   }
   if (request.has_body() && iequals(request.header("Expect"), "100-continue")) {
     beast::error_code ec;
@@ -394,19 +434,16 @@ asio::awaitable<Response> Session<Layer>::run_sink(http::request_parser<http::em
   if (request.has_body()) {
     result = co_await read_body(parser, request, sink, outcome.body_limit, error);
   }
-  // No co_await while the scope lives: it is this thread's.
-  RequestIdScope scope(request.request_id);
-  switch (result) {
-    case BodyResult::ok:
-      body_done = true;
-      co_return sink.finish();
-    case BodyResult::sink_error:
-      co_return sink.on_error(error);
-    case BodyResult::broken:
-      broken = true;
-      co_return Response{};
+  if (result == BodyResult::broken) {
+    broken = true;
+    co_return Response{};
   }
-  co_return Response{};
+  body_done = result == BodyResult::ok;
+  // The commit (fsync, rename) or the cleanup, on the storage pool.
+  co_return co_await m_pool.run([&] {
+    RequestIdScope scope(request.request_id);
+    return result == BodyResult::ok ? sink.finish() : sink.on_error(error);
+  });
 }
 
 // Streams the body into `sink` in pieces of at most k_body_buffer bytes.
@@ -440,7 +477,9 @@ asio::awaitable<BodyResult> Session<Layer>::read_body(http::request_parser<http:
       error = Error{Errc::too_large, "request body over the limit of " + std::to_string(limit) + " bytes"};
       co_return BodyResult::sink_error;
     }
-    if (auto written = sink.write(std::span<const char>(m_body.data(), filled)); !written) {
+    // The disk write on the storage pool; the socket is read here, so no worker waits for it.
+    auto written = co_await m_pool.run([&] { return sink.write(std::span<const char>(m_body.data(), filled)); });
+    if (!written) {
       error = written.error();
       co_return BodyResult::sink_error;
     }
@@ -549,7 +588,9 @@ asio::awaitable<bool> Session<Layer>::send_file(ReadFile& file, uint64_t offset,
   }
   raw().expires_never();
   auto& socket = raw().socket();
-  socket.native_non_blocking(true);
+  if (!socket.native_non_blocking()) {
+    socket.native_non_blocking(true);  // an ioctl: once per connection, not per blob
+  }
   while (length > 0) {
     auto off = static_cast<off_t>(offset);
     auto n = ::sendfile(socket.native_handle(), fd, &off, std::min<uint64_t>(length, 1u << 30));
@@ -569,11 +610,14 @@ asio::awaitable<bool> Session<Layer>::send_file(ReadFile& file, uint64_t offset,
   co_return true;
 }
 
+// Over TLS: the file is read on the storage pool (a cold read waits on the disk), a piece at a
+// time, and encrypted and sent here.
 template <class Layer>
 asio::awaitable<bool> Session<Layer>::copy_file(ReadFile& file, uint64_t offset, uint64_t length) {
   char* buf = body_buffer(static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)));
   while (length > 0) {
-    auto n = file.read_at(offset, std::span<char>(buf, std::min<uint64_t>(length, k_body_buffer)));
+    auto want = std::span<char>(buf, std::min<uint64_t>(length, k_body_buffer));
+    auto n = co_await m_pool.run([&] { return file.read_at(offset, want); });
     if (!n || *n == 0) {
       co_return false;
     }
@@ -662,8 +706,9 @@ void Session<Layer>::access_log(const Request& request, unsigned status, uint64_
 }
 
 template <class Layer>
-void spawn(std::shared_ptr<Connection> connection, Context& ctx, ConnectionTracker& tracker, Layer layer) {
-  auto session = std::make_shared<Session<Layer>>(connection, ctx, std::move(layer));
+void spawn(std::shared_ptr<Connection> connection, Context& ctx, StoragePool& pool, ConnectionTracker& tracker,
+           Layer layer) {
+  auto session = std::make_shared<Session<Layer>>(connection, ctx, pool, std::move(layer));
   asio::co_spawn(
       connection->stream.get_executor(), [session]() -> asio::awaitable<void> { co_await session->run(); },
       [&ctx, &tracker, key = connection.get()](std::exception_ptr e) {
@@ -681,16 +726,16 @@ void spawn(std::shared_ptr<Connection> connection, Context& ctx, ConnectionTrack
 
 }  // namespace
 
-void start_session(tcp::socket socket, Context& ctx, ConnectionTracker& tracker) {
+void start_session(tcp::socket socket, Context& ctx, StoragePool& pool, ConnectionTracker& tracker) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);  // small responses on keep-alive crawl without it
   auto connection = std::make_shared<Connection>(std::move(socket));
   tracker.add(connection);
   ctx.state.metrics.connection_opened();
   if (ctx.state.tls) {
-    spawn(connection, ctx, tracker, TlsLayer(*connection, ctx.state.tls->current()));
+    spawn(connection, ctx, pool, tracker, TlsLayer(*connection, ctx.state.tls->current()));
   } else {
-    spawn(connection, ctx, tracker, PlainLayer(*connection));
+    spawn(connection, ctx, pool, tracker, PlainLayer(*connection));
   }
 }
 

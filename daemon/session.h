@@ -11,10 +11,12 @@
 
 #include "connection.h"
 #include "context.h"
+#include "storage_pool.h"
 
 namespace regd::daemon {
 
-// Starts serving an accepted socket (bound to its own strand). Returns at once.
-void start_session(boost::asio::ip::tcp::socket socket, Context& ctx, ConnectionTracker& tracker);
+// Starts serving an accepted socket (bound to its own strand); blocking storage calls of its
+// requests run on `pool`. Returns at once.
+void start_session(boost::asio::ip::tcp::socket socket, Context& ctx, StoragePool& pool, ConnectionTracker& tracker);
 
 }  // namespace regd::daemon

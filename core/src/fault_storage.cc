@@ -84,8 +84,14 @@ class Faults {
     ::_exit(m_exit_code.load());
   }
 
-  // Counts this call against every matching rule; fails when one of them fires.
+  void set_hook(FaultStorage::Hook hook) { m_hook = std::move(hook); }
+
+  // Runs the hook, then counts this call against every matching rule; fails when one of them
+  // fires.
   Status check(StorageOp op, const std::string& path) {
+    if (m_hook) {
+      m_hook(op, path);
+    }
     std::lock_guard guard(m_mutex);
     std::optional<Errc> code;
     for (auto& [rule, count] : m_rules) {
@@ -109,6 +115,7 @@ class Faults {
     FaultRule rule;
     uint64_t count;
   };
+  FaultStorage::Hook m_hook;  // set before sharing: read without the lock
   mutable std::mutex m_mutex;
   std::vector<RuleState> m_rules;
   uint64_t m_injected = 0;
@@ -198,6 +205,7 @@ class FaultStorageImpl final : public FaultStorage {
 
   void add_rule(FaultRule rule) override { m_faults->add(std::move(rule)); }
   void clear_rules() override { m_faults->clear(); }
+  void set_hook(Hook hook) override { m_faults->set_hook(std::move(hook)); }
   uint64_t injected() const override { return m_faults->injected(); }
   uint64_t operations() const override { return m_faults->operations(); }
   void crash_after(uint64_t n, int exit_code, bool torn) override { m_faults->arm(n, exit_code, torn); }

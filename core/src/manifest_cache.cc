@@ -29,7 +29,7 @@ std::string fallback_media_type(std::string_view content) {
 }
 
 size_t cost(const ManifestSummary& s) {
-  size_t bytes = sizeof(ManifestSummary) + s.media_type.size() + s.artifact_type.size();
+  size_t bytes = sizeof(ManifestSummary) + s.media_type.size() + s.artifact_type.size() + s.content.size();
   for (const auto& [key, value] : s.annotations) {
     bytes += key.size() + value.size() + 64;
   }
@@ -41,6 +41,7 @@ size_t cost(const ManifestSummary& s) {
 ManifestSummary summarize_manifest(std::string_view content) {
   ManifestSummary summary;
   summary.size = content.size();
+  summary.content = std::string(content);
   auto parsed = parse_manifest("", content);
   if (!parsed) {
     summary.media_type = fallback_media_type(content);

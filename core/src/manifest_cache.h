@@ -27,15 +27,16 @@ struct ManifestSummary {
   std::optional<Digest> subject;  // set only when valid
   std::string artifact_type;      // referrer_artifact_type, when valid
   std::map<std::string, std::string> annotations;
+  std::string content;  // the stored bytes: GET serves them from here once the links say so
 };
 
-// Summarizes stored content; never fails (content regd would refuse still gets a media type).
+// Summarizes stored content, a copy of it included; never fails (content regd would refuse still gets a media type).
 ManifestSummary summarize_manifest(std::string_view content);
 
 class ManifestCache {
  public:
-  // At most about `budget` bytes of summaries (strings and annotations counted); a summary
-  // larger than a shard's share is not kept. Oldest entries go first.
+  // At most about `budget` bytes of summaries (content, strings and annotations counted); a
+  // summary larger than a shard's share is not kept (budget 0: none is). Oldest entries go first.
   explicit ManifestCache(size_t budget = 64 * 1024 * 1024);
 
   // The summary of `digest`, or null. Thread-safe (sharded mutexes).

@@ -68,25 +68,46 @@ Status RegistryImpl::check_references(std::string_view repo, const ParsedManifes
 // referrers entry without its revision link (ignored by readers), never a revision link without
 // data. The data is checked again once GC can see the fresh revision link: a sweep that parked it
 // in its trash between the two steps either puts it back on its re-check or is seen here.
-Status RegistryImpl::store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
-                                    const ParsedManifest& parsed) {
-  REGD_TRY(ensure_manifest_data(digest, content));
-  if (parsed.subject) {
-    REGD_TRY(write_link(layout::referrer_link(repo, parsed.subject->digest, digest), digest));
+// A re-push of stored data only refreshes links that exist (a link's path names its digest, so
+// an existing one is already right): a stat instead of a synced write, with the same guarantee
+// towards GC as any refreshed link. New data gets its links written without looking first.
+Result<bool> RegistryImpl::store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
+                                          const ParsedManifest& parsed) {
+  auto stored = ensure_manifest_data(digest, content);
+  if (!stored) {
+    return std::unexpected(stored.error());
   }
-  REGD_TRY(write_link(layout::revision_link(repo, digest), digest));
-  return ensure_manifest_data(digest, content);
+  auto link = [&](const std::string& path) { return *stored ? ensure_link(path, digest) : write_link(path, digest); };
+  if (parsed.subject) {
+    REGD_TRY(link(layout::referrer_link(repo, parsed.subject->digest, digest)));
+  }
+  bool had_revision = false;
+  if (*stored) {
+    auto present = refresh_link(layout::revision_link(repo, digest));
+    if (!present) {
+      return std::unexpected(present.error());
+    }
+    had_revision = *present;
+  }
+  if (!had_revision) {
+    REGD_TRY(write_link(layout::revision_link(repo, digest), digest));
+  }
+  if (auto again = ensure_manifest_data(digest, content); !again) {
+    return std::unexpected(again.error());
+  }
+  return had_revision;
 }
 
-Status RegistryImpl::ensure_manifest_data(const Digest& digest, std::string_view content) {
+Result<bool> RegistryImpl::ensure_manifest_data(const Digest& digest, std::string_view content) {
   auto present = exists(layout::blob_data(digest));
   if (!present) {
     return std::unexpected(present.error());
   }
   if (*present) {
-    return {};
+    return true;
   }
-  return m_storage->write_file(layout::blob_data(digest), content);
+  REGD_TRY(m_storage->write_file(layout::blob_data(digest), content));
+  return false;
 }
 
 Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,
@@ -120,12 +141,15 @@ Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std:
     REGD_TRY(check_tag_change(repo, tag, digest));
   }
   REGD_TRY(check_references(repo, *parsed));
-  REGD_TRY(store_manifest(repo, digest, content, *parsed));
+  auto had_revision = store_manifest(repo, digest, content, *parsed);
+  if (!had_revision) {
+    return std::unexpected(had_revision.error());
+  }
   if (!ref->digest) {
-    REGD_TRY(write_tag(repo, ref->tag, digest));
+    REGD_TRY(write_tag(repo, ref->tag, digest, *had_revision));
   }
   for (const std::string& tag : tags) {
-    REGD_TRY(write_tag(repo, tag, digest));
+    REGD_TRY(write_tag(repo, tag, digest, *had_revision));
   }
   return ManifestPutResult{digest, parsed->subject ? std::optional<Digest>(parsed->subject->digest) : std::nullopt,
                            tags};
@@ -194,6 +218,10 @@ Result<Manifest> RegistryImpl::get_manifest(std::string_view repo, std::string_v
       REGD_TRY(require_repo(repo));
     }
     return std::unexpected(digest.error());
+  }
+  // The links were just read; the content they name is immutable.
+  if (auto cached = m_manifest_cache->find(*digest)) {
+    return Manifest{*digest, cached->media_type, cached->content};
   }
   auto content = read_manifest_blob(*digest);
   if (!content) {

@@ -147,11 +147,15 @@ class RegistryImpl final : public Registry {
   Result<std::shared_ptr<const ManifestSummary>> stored_summary(const Digest& digest);
   Status check_references(std::string_view repo, const ParsedManifest& parsed);
   Status check_blob_reference(std::string_view repo, const Descriptor& descriptor);
-  Status store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
-                        const ParsedManifest& parsed);
-  // Writes the manifest's blob data unless it is stored already.
-  Status ensure_manifest_data(const Digest& digest, std::string_view content);
-  Status write_tag(std::string_view repo, std::string_view tag, const Digest& digest);
+  // Data, referrers link, revision link, data again (manifest_ops.cc). True: the repository had
+  // this revision already (its link was refreshed, not written).
+  Result<bool> store_manifest(std::string_view repo, const Digest& digest, std::string_view content,
+                              const ParsedManifest& parsed);
+  // Writes the manifest's blob data unless it is stored already. True: it was.
+  Result<bool> ensure_manifest_data(const Digest& digest, std::string_view content);
+  // The current link, then the index link; `known_revision`: the revision existed before this
+  // call, so the index link may exist too and is only written when missing.
+  Status write_tag(std::string_view repo, std::string_view tag, const Digest& digest, bool known_revision);
   // immutable when `tag` matches RegistryOptions::immutable_tags and exists pointing at another
   // digest than `digest` (nullopt: at any digest, i.e. a delete).
   Status check_tag_change(std::string_view repo, std::string_view tag, const std::optional<Digest>& digest);
@@ -165,7 +169,7 @@ class RegistryImpl final : public Registry {
 
   std::shared_ptr<Storage> m_storage;
   RegistryOptions m_options;
-  std::unique_ptr<ManifestCache> m_manifest_cache = std::make_unique<ManifestCache>();
+  std::unique_ptr<ManifestCache> m_manifest_cache = std::make_unique<ManifestCache>(m_options.manifest_cache_size);
 };
 
 }  // namespace regd

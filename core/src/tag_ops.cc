@@ -4,10 +4,13 @@
 
 namespace regd {
 
-Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, const Digest& digest) {
-  // current first: a tag directory then always has a current link. Atomic rename: last writer wins.
+Status RegistryImpl::write_tag(std::string_view repo, std::string_view tag, const Digest& digest, bool known_revision) {
+  // current first: a tag directory then always has a current link. Atomic rename: last writer
+  // wins. Always written, even unchanged: its time is the tag's push time (retention).
   REGD_TRY(write_link(layout::tag_current_link(repo, tag), digest));
-  return write_link(layout::tag_index_link(repo, tag, digest), digest);
+  // The index is history: its link names its digest, so an existing one is already right.
+  auto index = layout::tag_index_link(repo, tag, digest);
+  return known_revision ? ensure_link(index, digest) : write_link(index, digest);
 }
 
 Status RegistryImpl::check_tag_change(std::string_view repo, std::string_view tag,
@@ -106,7 +109,7 @@ Status RegistryImpl::set_tag(std::string_view repo, std::string_view tag, const 
     return fail(Errc::manifest_unknown, "manifest " + digest.str() + " not in repository " + std::string(repo));
   }
   REGD_TRY(check_tag_change(repo, tag, digest));
-  return write_tag(repo, tag, digest);
+  return write_tag(repo, tag, digest, true);
 }
 
 }  // namespace regd

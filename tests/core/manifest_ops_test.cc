@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <mutex>
+
 #include <gtest/gtest.h>
 
 #include "regd/fault_storage.h"
@@ -226,6 +229,83 @@ TEST_F(ManifestOps, AFailedTagWriteLeavesTheRevisionUsable) {
   EXPECT_ERRC(registry->get_manifest("r", "latest"), Errc::manifest_unknown);
   ASSERT_OK(registry->get_manifest("r", digest_of(image_manifest(spec)).str()));
   ASSERT_OK(push_image(*registry, "r", "latest", spec));
+  ASSERT_OK(registry->get_manifest("r", "latest"));
+}
+
+// A manifest's content is kept in memory by digest, its links are not: once read, GET serves
+// the bytes without reading them again, while tags and deletions show at once.
+TEST_F(ManifestOps, ContentIsReadOnceLinksEveryTime) {
+  auto faulty = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
+  auto registry = make_registry(faulty);
+  ImageSpec spec = simple();
+  auto digest = push_image(*registry, "r", "latest", spec);
+  ASSERT_OK(digest);
+  ASSERT_OK(registry->get_manifest("r", "latest"));
+  faulty->add_rule({StorageOp::read, "blobs/sha256", 1, true, Errc::io_error});
+  auto cached = registry->get_manifest("r", "latest");
+  ASSERT_OK(cached);
+  EXPECT_EQ(cached->content, image_manifest(spec));
+  EXPECT_EQ(cached->media_type, media_type::oci_manifest);
+  EXPECT_EQ(faulty->injected(), 0u);
+  ASSERT_OK(registry->delete_tag("r", "latest"));
+  EXPECT_ERRC(registry->get_manifest("r", "latest"), Errc::manifest_unknown);
+  ASSERT_OK(registry->get_manifest("r", digest->str()));
+  ASSERT_OK(registry->delete_manifest("r", *digest));
+  EXPECT_ERRC(registry->get_manifest("r", digest->str()), Errc::manifest_unknown);
+
+  // Without a cache every GET reads the stored bytes.
+  RegistryOptions uncached;
+  uncached.manifest_cache_size = 0;
+  auto plain = make_registry(faulty, uncached);
+  faulty->clear_rules();
+  ASSERT_OK(push_image(*plain, "s", "latest", spec));
+  ASSERT_OK(plain->get_manifest("s", "latest"));
+  faulty->add_rule({StorageOp::read, "blobs/sha256", 1, true, Errc::io_error});
+  EXPECT_ERRC(plain->get_manifest("s", "latest"), Errc::io_error);
+  EXPECT_GT(faulty->injected(), 0u);
+}
+
+// A re-push writes only the tag's current link (its time is the tag's push time): the data,
+// revision and index links exist and are right by their paths, so they are only refreshed.
+TEST_F(ManifestOps, ARePushWritesOnlyTheCurrentLink) {
+  auto faulty = std::shared_ptr<FaultStorage>(make_fault_storage(m_storage));
+  std::vector<std::string> created;
+  std::mutex mutex;
+  faulty->set_hook([&](StorageOp op, const std::string& path) {
+    if (op == StorageOp::create) {
+      std::lock_guard lock(mutex);
+      created.push_back(path);
+    }
+  });
+  auto registry = make_registry(faulty);
+  ImageSpec spec = simple();
+  auto digest = push_image(*registry, "r", "latest", spec);
+  ASSERT_OK(digest);
+  auto written = [&](std::string_view part) {
+    return std::count_if(created.begin(), created.end(),
+                         [&](const std::string& path) { return path.find(part) != std::string::npos; });
+  };
+  EXPECT_EQ(written("_manifests/revisions/"), 1);
+  EXPECT_EQ(written("/current/link"), 1);
+  EXPECT_EQ(written("/index/"), 1);
+  created.clear();
+  auto again = registry->put_manifest("r", "latest", media_type::oci_manifest, image_manifest(spec), {"also"});
+  ASSERT_OK(again);
+  EXPECT_EQ(again->digest, *digest);
+  EXPECT_EQ(written("_manifests/revisions/"), 0);
+  EXPECT_EQ(written("blobs/"), 0);
+  EXPECT_EQ(written("tags/latest/current/link"), 1);
+  EXPECT_EQ(written("tags/latest/index/"), 0);
+  EXPECT_EQ(written("tags/also/current/link"), 1);
+  EXPECT_EQ(written("tags/also/index/"), 1);
+  EXPECT_EQ(read_disk(repo_path("r") / "_manifests/tags/also/index/sha256" / digest->hex() / "link"), digest->str());
+
+  // A revision removed behind the registry's back is written again, not assumed.
+  std::filesystem::remove_all(repo_path("r") / "_manifests/revisions/sha256" / digest->hex());
+  created.clear();
+  ASSERT_OK(registry->put_manifest("r", "latest", media_type::oci_manifest, image_manifest(spec)));
+  EXPECT_EQ(written("_manifests/revisions/"), 1);
+  EXPECT_EQ(read_disk(repo_path("r") / "_manifests/revisions/sha256" / digest->hex() / "link"), digest->str());
   ASSERT_OK(registry->get_manifest("r", "latest"));
 }
 

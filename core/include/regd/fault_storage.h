@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ class FaultStorage : public Storage {
   virtual void clear_rules() = 0;
   // Number of failures injected so far.
   virtual uint64_t injected() const = 0;
+  // Called with the operation and its path before every call the rules see (each StorageOp),
+  // outside any lock: a test blocks in it to make a call slow (an fsync stuck on the disk).
+  // Empty: none. Set it before the storage is shared between threads.
+  using Hook = std::function<void(StorageOp op, const std::string& path)>;
+  virtual void set_hook(Hook hook) = 0;
 
   // ---- crash points ----
   // An operation is one call that reaches storage: each Storage method (so write_file counts as

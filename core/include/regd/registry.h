@@ -41,6 +41,11 @@ struct RegistryOptions {
   // the same rule (the check reads the tag from storage; two writers racing to create the same
   // new tag are last-writer-wins, as every tag write is).
   std::vector<std::string> immutable_tags;
+  // Bytes of stored manifests kept in memory by digest, with what their parse found: content
+  // addressed, so never stale. Tags and revision links are read from storage on every call all
+  // the same (a deleted manifest is gone at once); only the content's read and parse are saved.
+  // 0: nothing is kept, every GET reads and parses the stored bytes.
+  size_t manifest_cache_size = 64 * 1024 * 1024;
 };
 
 // True when `tag` matches one of `patterns` (RegistryOptions::immutable_tags syntax).

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/syscalls.sh — system calls regd makes per request (strace -f -c attached to the running
+# server, N requests on one keep-alive connection, totals divided by N): manifest GET and HEAD
+# by tag and by digest, a 1 MiB blob GET, a manifest PUT by tag (a tag move). With TRACE=1 also
+# prints the file and descriptor calls of one request of each kind (strace -e trace=%file,%desc).
+# Usage: bench/syscalls.sh [REGD]      Env: N=200  KEEP=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REGD=${1:-${REGD:-build-rel/daemon/regd}}
+N=${N:-200}
+[[ -x $REGD ]] || { echo "syscalls: no regd at $REGD" >&2; exit 1; }
+command -v strace >/dev/null || { echo "syscalls: strace missing" >&2; exit 1; }
+work=$(mktemp -d /tmp/regd-syscalls.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$REGD" --root "$work/store" --listen "127.0.0.1:$port" --threads 1 --access-log false >"$work/regd.log" 2>&1 &
+regd_pid=$!
+pids+=($regd_pid)
+for _ in $(seq 1 100); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]] && break
+  sleep 0.1
+done
+
+# client.py PORT N METHOD PATH [BODY_FILE CONTENT_TYPE]: N requests on one connection.
+cat >"$work/client.py" <<'PY'
+import http.client, sys
+port, n, method, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+body = open(sys.argv[5], "rb").read() if len(sys.argv) > 5 else None
+headers = {"Content-Type": sys.argv[6]} if len(sys.argv) > 6 else {}
+c = http.client.HTTPConnection("127.0.0.1", port)
+codes = {}
+for _ in range(n):
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    r.read()
+    codes[r.status] = codes.get(r.status, 0) + 1
+print(codes)
+PY
+python3 - "$port" "$work" <<'PY'
+import hashlib, http.client, json, os, sys
+port, work = int(sys.argv[1]), sys.argv[2]
+def push(repo, data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    c.request("POST", f"/v2/{repo}/blobs/uploads/?digest={d}", body=data,
+              headers={"Content-Type": "application/octet-stream"})
+    r = c.getresponse(); r.read()
+    assert r.status == 201, r.status
+    return d
+config = b'{"architecture":"amd64","os":"linux"}'
+layer = os.urandom(1024 * 1024)
+cd, ld = push("app", config), push("app", layer)
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(config)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}]}).encode()
+open(f"{work}/manifest", "wb").write(manifest)
+c = http.client.HTTPConnection("127.0.0.1", port)
+c.request("PUT", "/v2/app/manifests/v1", body=manifest,
+          headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+r = c.getresponse(); r.read()
+assert r.status == 201, r.status
+open(f"{work}/ids", "w").write(f"{hashlib.sha256(manifest).hexdigest()} {ld}\n")
+PY
+read -r mhex ldig <"$work/ids"
+mtype=application/vnd.oci.image.manifest.v1+json
+
+count() {  # NAME METHOD PATH [BODY TYPE]
+  local name=$1
+  shift
+  python3 "$work/client.py" "$port" 5 "$@" >/dev/null  # warm: caches, page cache
+  strace -f -c -o "$work/trace.txt" -p "$regd_pid" 2>/dev/null &
+  local tracer=$!
+  sleep 0.5
+  python3 "$work/client.py" "$port" "$N" "$@" >"$work/codes.txt"
+  sleep 0.2
+  kill -INT "$tracer"
+  wait "$tracer" 2>/dev/null || true
+  printf '%-30s %s\n' "$name" "$(awk -v n="$N" '
+    $NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { c = $4 / n; if (c >= 0.05) { out = out sprintf("%s %.2g, ", $NF, c); t += c } }
+    END { printf "total %.1f: %s", t, out }' "$work/trace.txt") $(cat "$work/codes.txt")"
+  if [[ -n ${TRACE:-} ]]; then
+    strace -f -e trace=%file,%desc,%network -o "$work/one.txt" -p "$regd_pid" 2>/dev/null &
+    tracer=$!
+    sleep 0.5
+    python3 "$work/client.py" "$port" 1 "$@" >/dev/null
+    sleep 0.2
+    kill -INT "$tracer"
+    wait "$tracer" 2>/dev/null || true
+    grep -vE 'epoll_wait|futex|resumed>$|restart_syscall|\+\+\+|---' "$work/one.txt" | sed 's/^/    /' | cut -c1-160
+  fi
+}
+echo "system calls per request (strace -f -c, $N requests, one keep-alive connection, --threads 1)"
+count "manifest GET by tag" GET /v2/app/manifests/v1
+count "manifest GET by digest" GET "/v2/app/manifests/sha256:$mhex"
+count "manifest HEAD by tag" HEAD /v2/app/manifests/v1
+count "manifest HEAD by digest" HEAD "/v2/app/manifests/sha256:$mhex"
+count "blob GET 1 MiB" GET "/v2/app/blobs/$ldig"
+count "manifest PUT by tag (same)" PUT /v2/app/manifests/v1 "$work/manifest" "$mtype"
