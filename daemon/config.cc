@@ -178,6 +178,7 @@ void add_config_options(CLI::App& app, Config& c) {
   add_auth_options(app, c.auth);
   add_tls_options(app, c.tls);
   add_limits_options(app, c.limits);
+  add_upstream_options(app, c.upstream);
 }
 
 Status validate_config(const Config& c) {
@@ -207,6 +208,9 @@ Status validate_config(const Config& c) {
   }
   if (auto limits = validate_limits_config(c.limits); !limits) {
     return limits;
+  }
+  if (auto upstream = validate_upstream_config(c.upstream); !upstream) {
+    return upstream;
   }
   return validate_gc(c);
 }

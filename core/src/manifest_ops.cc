@@ -92,6 +92,17 @@ Status RegistryImpl::ensure_manifest_data(const Digest& digest, std::string_view
 Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,
                                                      std::string_view content_type, std::string_view content,
                                                      const std::vector<std::string>& tags) {
+  return write_manifest(repo, reference, content_type, content, tags, References::required);
+}
+
+Result<ManifestPutResult> RegistryImpl::cache_manifest(std::string_view repo, std::string_view reference,
+                                                       std::string_view content_type, std::string_view content) {
+  return write_manifest(repo, reference, content_type, content, {}, References::fetched_later);
+}
+
+Result<ManifestPutResult> RegistryImpl::write_manifest(std::string_view repo, std::string_view reference,
+                                                       std::string_view content_type, std::string_view content,
+                                                       const std::vector<std::string>& tags, References references) {
   REGD_TRY(validate_repository(repo));
   if (content.size() > m_options.max_manifest_size) {
     return fail(Errc::too_large, "manifest of " + std::to_string(content.size()) + " bytes exceeds the limit of " +
@@ -119,7 +130,9 @@ Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std:
   for (const std::string& tag : tags) {
     REGD_TRY(check_tag_change(repo, tag, digest));
   }
-  REGD_TRY(check_references(repo, *parsed));
+  if (references == References::required) {
+    REGD_TRY(check_references(repo, *parsed));
+  }
   REGD_TRY(store_manifest(repo, digest, content, *parsed));
   if (!ref->digest) {
     REGD_TRY(write_tag(repo, ref->tag, digest));
