@@ -32,7 +32,6 @@ Response get_manifest(Context& ctx, const Request& request, const Route& route) 
   return manifest_response(request, route.ref, std::move(*manifest));
 }
 
-
 // Collects a manifest body (at most the configured limit) and stores it.
 class ManifestSink : public BodySink {
  public:

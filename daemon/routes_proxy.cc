@@ -74,8 +74,8 @@ Response stale(Context& ctx, const Request& request, const Route& route, Manifes
 
 // A cached tag older than the TTL: a HEAD tells whether the upstream still has it there.
 // nullopt: it moved (or the upstream lost it), fetch it again.
-std::optional<Response> revalidate(Context& ctx, const Request& request, const Route& route,
-                                   remote::Client& client, const UpstreamTarget& target, Manifest& cached) {
+std::optional<Response> revalidate(Context& ctx, const Request& request, const Route& route, remote::Client& client,
+                                   const UpstreamTarget& target, Manifest& cached) {
   auto head = client.head_manifest(target.repository, route.ref);
   if (!head) {
     return stale(ctx, request, route, std::move(cached), head.error());
@@ -84,7 +84,8 @@ std::optional<Response> revalidate(Context& ctx, const Request& request, const R
     return std::nullopt;
   }
   if (auto marked = ctx.registry.mark_tag_validated(route.name, route.ref); !marked) {
-    log(LogLevel::warn, "cannot mark the tag validated", {{"repository", route.name}, {"error", marked.error().message}});
+    log(LogLevel::warn, "cannot mark the tag validated",
+        {{"repository", route.name}, {"error", marked.error().message}});
   }
   ctx.state.metrics.upstream(UpstreamEvent::revalidated);
   return manifest_response(request, route.ref, std::move(cached));

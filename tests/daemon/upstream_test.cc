@@ -1,5 +1,7 @@
 // The pull-through cache's pieces without a network: option parsing, prefix lookup, the blob
 // pipe between a fetch and its client, and fill_blob's commit-after-verify over a fake upstream.
+#include "upstream.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -12,7 +14,6 @@
 #include "config.h"
 #include "regd/registry.h"
 #include "test_util.h"
-#include "upstream.h"
 #include "upstream_blob.h"
 
 namespace regd::daemon {
@@ -48,8 +49,9 @@ TEST(UpstreamConfig, FlagsEnvironmentAndFileBind) {
   CLI::App app;
   Config c;
   add_config_options(app, c);
-  std::vector<std::string> args = {"--upstream", "a=https://x", "--upstream", "b=http://y:5000",
-                                   "--upstream-ttl", "1m", "--upstream-tls-verify", "false"};
+  std::vector<std::string> args = {
+      "--upstream", "a=https://x",           "--upstream", "b=http://y:5000", "--upstream-ttl",
+      "1m",         "--upstream-tls-verify", "false"};
   std::reverse(args.begin(), args.end());
   app.parse(args);
   EXPECT_EQ(c.upstream.upstreams, (std::vector<std::string>{"a=https://x", "b=http://y:5000"}));

@@ -150,7 +150,7 @@ pull_check basic/team/app v1 "$d_b"
 step "pushes to a proxied prefix are refused; other namespaces take pushes"
 code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "http://$C/v2/basic/team/app/blobs/uploads/")
 [[ $code == 405 ]] && jq -e '.errors[0].code == "UNSUPPORTED"' "$T/body" >/dev/null || fail "push to a proxy: $code"
-"${SK[@]}" copy -q --dest-tls-verify=false "oci:$IMG:a" "docker://$C/local/app:v1" || fail "push to a local namespace"
+"${SK[@]}" copy -q --dest-tls-verify=false "oci:$IMG:tok" "docker://$C/local/app:v1" || fail "push to a local namespace"
 
 step "podman pulls upstream.test/... through regd set as its mirror in registries.conf"
 if podman_setup pm; then
@@ -209,6 +209,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://$C/v2/tok/team/nothing/man
 [[ $code == 404 ]] || fail "a tag the upstream does not have: $code"
 
 step "metrics count hits, misses, revalidations, stale answers"
+[[ $(digest_of "http://$C/v2/basic/team/app/manifests/$d_b") == "$d_b" ]] || fail "manifest by digest from the cache"
 metrics=$(curl -s "http://$C/metrics")
 for outcome in hit miss revalidated updated stale error; do
   grep -q "^regd_upstream_requests_total{outcome=\"$outcome\"} [1-9]" <<<"$metrics" ||

@@ -51,9 +51,9 @@ struct ClientOptions {
   // verification is tried first and plain HTTP when the server speaks no TLS (as skopeo).
   bool tls_verify = true;
   std::string ca_file;    // PEM bundle of trusted CAs; empty: the system's
+  std::string auth_file;  // --authfile; empty: REGISTRY_AUTH_FILE, the containers and docker files
   // Speak plain HTTP from the start, never TLS (an http:// upstream of regd on a private network).
   bool plain_http = false;
-  std::string auth_file;  // --authfile; empty: REGISTRY_AUTH_FILE, the containers and docker files
   // Given explicitly: wins over every auth file (an empty username: anonymous, no lookup).
   std::optional<Credentials> credentials;
   int max_retries = 4;                               // extra attempts after a 429, a 5xx or a failed connection
