@@ -147,7 +147,11 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
        {"auth", config.auth.enabled()},
        {"tls", config.tls.enabled()},
        {"client_certificates", !config.tls.client_ca.empty()}});
-  return server.run(threads);
+  int code = server.run(threads);
+  // Upstream fetches still running finish (bounded by their timeouts) while the event loops'
+  // executors, which they post their completions to, still exist.
+  state.upstreams.reset();
+  return code;
 }
 
 // Flags, then REGD_* variables (both parsed by CLI11), then the --config file for what is left.

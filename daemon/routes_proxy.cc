@@ -39,7 +39,9 @@ Response unavailable(const Error& error) {
 // job calls `done` once (a blob fill goes on after it); a job that throws answers 500.
 Outcome defer(Context& ctx, const Request& request, std::function<void(const Done&)> job) {
   Outcome outcome;
-  outcome.deferred = [upstreams = ctx.state.upstreams, job = std::move(job), id = request.request_id](Done done) {
+  // A plain pointer: the Upstreams outlive every request (main.cc), and must not be kept alive
+  // by a request the stopped event loops never finish.
+  outcome.deferred = [upstreams = ctx.state.upstreams.get(), job = std::move(job), id = request.request_id](Done done) {
     auto once = [done, called = std::make_shared<std::atomic<bool>>(false)](Response r) {
       if (!called->exchange(true)) {
         done(std::move(r));

@@ -104,10 +104,11 @@ class BodyPace {
 };
 
 // Completes when `start` (which receives the completion) calls it, from any thread: the
-// coroutine resumes on its own executor.
+// coroutine resumes on its own executor. Not a coroutine itself: g++ 12 destroys a coroutine's
+// by-value lambda parameters twice.
 template <class Start>
 asio::awaitable<void> await_callback(Start start) {
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(
+  return asio::async_initiate<decltype(use_awaitable), void()>(
       [start = std::move(start)](auto handler) mutable {
         auto work = asio::make_work_guard(asio::get_associated_executor(handler));
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -123,17 +124,20 @@ asio::awaitable<void> await_callback(Start start) {
 // The response of an Outcome::deferred, computed on another thread.
 asio::awaitable<Response> await_deferred(const std::function<void(std::function<void(Response)>)>& deferred) {
   auto result = std::make_shared<Response>();
-  co_await await_callback([&deferred, result](std::function<void()> resume) {
+  // Named, not temporaries of the co_await expression (g++ 12 coroutine bugs).
+  auto start = [&deferred, result](std::function<void()> resume) {
     deferred([result, resume = std::move(resume)](Response response) mutable {
       *result = std::move(response);
       resume();
     });
-  });
+  };
+  auto waiting = await_callback(std::move(start));
+  co_await std::move(waiting);
   co_return std::move(*result);
 }
 
 asio::awaitable<void> await_ready(BodyStream& stream, uint64_t offset) {
-  co_await await_callback([&stream, offset](std::function<void()> resume) { stream.on_ready(offset, resume); });
+  return await_callback([&stream, offset](std::function<void()> resume) { stream.on_ready(offset, resume); });
 }
 
 // Why a request's framing is unacceptable (RFC 9112 sections 3.2, 6.1, 6.3), or "".
