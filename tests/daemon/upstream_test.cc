@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "config.h"
+#include "config_print.h"
 #include "regd/registry.h"
 #include "test_util.h"
 #include "upstream_blob.h"
@@ -67,6 +68,28 @@ TEST(UpstreamConfig, FlagsEnvironmentAndFileBind) {
                               "test.toml"));
   EXPECT_EQ(f.upstream.upstreams, (std::vector<std::string>{"a=https://x", "b=http://y"}));
   EXPECT_EQ(f.upstream.timeout, "3s");
+}
+
+TEST(UpstreamConfig, PrintsTheMappingsAsATomlArrayThatReadsBack) {
+  CLI::App app;
+  Config c;
+  add_config_options(app, c);
+  app.parse(std::vector<std::string>{});
+  EXPECT_EQ(config_value(*app.get_option("--upstream")), "[]");
+  std::vector<std::string> args = {"--upstream", "a=https://x", "--upstream", "b=http://y:5000"};
+  std::reverse(args.begin(), args.end());
+  CLI::App given;
+  Config g;
+  add_config_options(given, g);
+  given.parse(args);
+  auto printed = config_value(*given.get_option("--upstream"));
+  EXPECT_EQ(printed, R"(["a=https://x", "b=http://y:5000"])");
+  CLI::App back;
+  Config b;
+  add_config_options(back, b);
+  back.parse(std::vector<std::string>{});
+  ASSERT_OK(apply_config_text(back, "upstream = " + printed + "\n", "printed.toml"));
+  EXPECT_EQ(b.upstream.upstreams, g.upstream.upstreams);
 }
 
 TEST(UpstreamConfig, ValidationRejectsBadValues) {
