@@ -84,6 +84,9 @@ Status apply_item(CLI::App& app, const CLI::ConfigItem& item, const std::string&
   if (option->count() > 0) {
     return {};  // the command line or the environment set it: they win
   }
+  if (item.inputs.empty() && option->get_expected_max() > 1) {
+    return {};  // an empty array (upstream = []): no values, the default
+  }
   try {
     if (option->get_expected_min() == 0) {
       if (item.inputs.size() != 1) {

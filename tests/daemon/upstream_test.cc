@@ -90,6 +90,12 @@ TEST(UpstreamConfig, PrintsTheMappingsAsATomlArrayThatReadsBack) {
   back.parse(std::vector<std::string>{});
   ASSERT_OK(apply_config_text(back, "upstream = " + printed + "\n", "printed.toml"));
   EXPECT_EQ(b.upstream.upstreams, g.upstream.upstreams);
+  CLI::App empty;
+  Config e;
+  add_config_options(empty, e);
+  empty.parse(std::vector<std::string>{});
+  ASSERT_OK(apply_config_text(empty, "upstream = []\n", "empty.toml"));
+  EXPECT_TRUE(e.upstream.upstreams.empty());
 }
 
 TEST(UpstreamConfig, ValidationRejectsBadValues) {
@@ -289,16 +295,14 @@ class FillBlob : public ::testing::Test {
     auto storage = make_posix_storage(m_dir.path());
     ASSERT_OK(storage);
     m_registry = make_registry(std::shared_ptr<Storage>(std::move(*storage)));
-    m_blob = std::string(300000, 'x') + "the end";
-    m_digest = digest_of(m_blob, DigestAlgorithm::sha256);
   }
 
   // Reads everything the pipe lets through (on this thread, after the fill).
-  std::string drain(BodyStream& reader, Status& status) {
+  std::string drain(BodyStream& reader, Status& status, uint64_t from = 0) {
     std::string got;
     char buf[65536];
     for (;;) {
-      auto n = reader.read(got.size(), buf);
+      auto n = reader.read(from + got.size(), buf);
       if (!n) {
         status = std::unexpected(n.error());
         return got;
@@ -312,8 +316,8 @@ class FillBlob : public ::testing::Test {
 
   TempDir m_dir;
   std::unique_ptr<Registry> m_registry;
-  std::string m_blob;
-  Digest m_digest;
+  std::string m_blob = std::string(300000, 'x') + "the end";
+  Digest m_digest = digest_of(m_blob, DigestAlgorithm::sha256);
 };
 
 TEST_F(FillBlob, StoresAVerifiedBlobAndDeliversEveryByte) {
@@ -345,8 +349,9 @@ TEST_F(FillBlob, HoldsTheLastByteUntilTheBlobIsCommitted) {
   ASSERT_OK(fill_blob(upstream, "app", m_digest, m_blob.size(), **writer, *pipe));
   EXPECT_EQ(before_commit.size(), m_blob.size() / 2);
   Status status;
-  std::string rest = drain(*reader, status);
-  EXPECT_EQ(before_commit + rest, m_blob);
+  std::string rest = drain(*reader, status, before_commit.size());
+  EXPECT_OK(status);
+  EXPECT_TRUE(before_commit + rest == m_blob) << before_commit.size() << " + " << rest.size() << " bytes";
 }
 
 TEST_F(FillBlob, AMismatchCommitsNothingAndFailsTheClient) {
