@@ -85,6 +85,9 @@ Status apply_item(CLI::App& app, const CLI::ConfigItem& item, const std::string&
   if (option->count() > 0) {
     return {};  // the command line or the environment set it: they win
   }
+  if (item.inputs.empty() && option->get_expected_max() > 1) {
+    return {};  // an empty array (upstream = []): no values, the default
+  }
   try {
     if (option->get_expected_min() == 0) {
       if (item.inputs.size() != 1) {
@@ -191,6 +194,7 @@ void add_config_options(CLI::App& app, Config& c) {
   add_auth_options(app, c.auth);
   add_tls_options(app, c.tls);
   add_limits_options(app, c.limits);
+  add_upstream_options(app, c.upstream);
 }
 
 Status validate_config(const Config& c) {
@@ -220,6 +224,9 @@ Status validate_config(const Config& c) {
   }
   if (auto limits = validate_limits_config(c.limits); !limits) {
     return limits;
+  }
+  if (auto upstream = validate_upstream_config(c.upstream); !upstream) {
+    return upstream;
   }
   return validate_gc(c);
 }

@@ -62,6 +62,27 @@ struct LimitsConfig {
   bool operator==(const LimitsConfig&) const = default;
 };
 
+// The pull-through cache (config_upstream.cc, docs/mirror.md): repository PREFIX/NAME is served
+// from repository NAME of the registry at URL.
+struct UpstreamConfig {
+  std::vector<std::string> upstreams;  // PREFIX=URL, URL http:// or https://HOST[:PORT]
+  std::string authfile;                // credentials by host (containers auth.json); empty: the usual files
+  bool tls_verify = true;              // verify upstream certificates
+  std::string ca;                      // PEM CAs for upstream certificates; empty: the system's
+  std::string ttl = "5m";              // a cached tag is revalidated when older than this
+  std::string timeout = "10s";         // connect/read timeout of upstream requests
+  uint32_t fetches = 16;               // upstream fetches in flight per instance (worker threads)
+
+  bool enabled() const { return !upstreams.empty(); }
+};
+
+// One --upstream, parsed.
+struct UpstreamMapping {
+  std::string prefix;       // a repository name; PREFIX/NAME is served from NAME
+  std::string host;         // HOST[:PORT]
+  bool plain_http = false;  // http:// rather than https://
+};
+
 struct Config {
   std::string root = "./data";
   std::string listen = "127.0.0.1:5000";
@@ -99,6 +120,7 @@ struct Config {
   AuthConfig auth;
   TlsConfig tls;
   LimitsConfig limits;
+  UpstreamConfig upstream;
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
@@ -141,6 +163,13 @@ void add_limits_options(CLI::App& app, LimitsConfig& limits);
 // The configuration keys of the LimitsConfig fields (rate-limit-address, ...): what SIGHUP
 // applies without a restart.
 std::vector<std::string> limits_option_keys();
+
+// config_upstream.cc: binds the UpstreamConfig fields, and checks them (mappings parse, prefixes
+// do not nest, durations). Errors: invalid_argument.
+void add_upstream_options(CLI::App& app, UpstreamConfig& upstream);
+[[nodiscard]] Status validate_upstream_config(const UpstreamConfig& upstream);
+// "PREFIX=URL" values. Errors: invalid_argument naming the value.
+[[nodiscard]] Result<std::vector<UpstreamMapping>> parse_upstreams(const std::vector<std::string>& values);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

@@ -21,6 +21,11 @@ bool is_text(const CLI::Option& option) {
   return !is_flag(option) && option.get_type_name().starts_with("TEXT");
 }
 
+// A repeatable option (--upstream): a TOML array of strings.
+bool is_list(const CLI::Option& option) {
+  return option.get_expected_max() > 1;
+}
+
 // CLI11's reader strips one pair of quotes and does no escaping, so any text fits in "...";
 // only '#' (a comment to CLI11, even inside quotes) and line breaks cannot be written.
 std::string toml_string(const std::string& text) {
@@ -69,6 +74,13 @@ std::string config_key(const CLI::Option& option) {
 std::string config_value(CLI::Option& option) {
   if (is_flag(option)) {
     return flag_value(option);
+  }
+  if (is_list(option)) {
+    std::string array = "[";
+    for (const std::string& item : option.results()) {
+      array += (array.size() > 1 ? ", " : "") + toml_string(item);
+    }
+    return array + "]";
   }
   bool boolean = option.get_type_name().starts_with("BOOLEAN");
   if (boolean && option.count() > 0) {

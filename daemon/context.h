@@ -18,6 +18,7 @@ namespace regd::daemon {
 class Auth;
 class TlsContexts;
 class Limits;
+class Upstreams;
 
 struct ServerState {
   std::atomic<bool> draining{false};  // SIGTERM seen: /readyz answers 503
@@ -34,6 +35,9 @@ struct ServerState {
   std::shared_ptr<TlsContexts> tls;
   // Rate limits and quotas (request_limits.h); null: none (unit tests). Set before Server::run.
   std::shared_ptr<Limits> limits;
+  // The pull-through cache's upstreams (upstream.h); null without --upstream. Set before
+  // Server::run; outlives every request (its workers finish their jobs first).
+  std::shared_ptr<Upstreams> upstreams;
 };
 
 struct Context {

@@ -81,7 +81,7 @@ void to_beast(Response& response, const Request& request, unsigned version, bool
               http::response<http::string_body>& out) {
   bool head = request.method == Method::head;
   bool bodiless = response.status == 204 || response.status == 304;
-  bool with_file = response.file && !head && !bodiless;
+  bool with_file = (response.file || response.stream) && !head && !bodiless;
   out.version(version == 10 ? 10 : 11);
   out.result(response.status);
   for (auto& h : response.headers) {

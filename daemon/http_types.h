@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -66,6 +67,20 @@ struct Request {
   bool may_list(std::string_view repository) const { return !permissions || permissions->may_list(repository); }
 };
 
+// A response body produced while it is sent (a blob a pull-through cache fetches from its
+// upstream): the session sends what is there and waits for more without blocking its thread.
+// Used by one session at a time.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Copies up to buf.size() bytes at `offset` (the bytes sent so far); 0 when none are there yet.
+  // An error ends the response by closing the connection: the client sees a short body.
+  [[nodiscard]] virtual Result<size_t> read(uint64_t offset, std::span<char> buf) = 0;
+  // Calls `ready` once, from any thread (at once when there is something), when read(offset)
+  // has bytes or an error for the session.
+  virtual void on_ready(uint64_t offset, std::function<void()> ready) = 0;
+};
+
 struct Response {
   unsigned status = 200;
   std::vector<Header> headers;
@@ -76,6 +91,8 @@ struct Response {
   std::unique_ptr<ReadFile> file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
+  // Instead of `file`: a body of `file_length` bytes still being produced.
+  std::shared_ptr<BodyStream> stream;
   // Close the connection after this response.
   bool close = false;
 
@@ -106,6 +123,10 @@ struct Outcome {
   std::unique_ptr<BodySink> sink;
   // Largest body the sink accepts; a longer body fails with too_large (413).
   uint64_t body_limit = std::numeric_limits<uint64_t>::max();
+  // Work that must not run on the event loop (a request to an upstream registry): when set, the
+  // session calls it once and waits, without blocking its thread, for it to call its argument
+  // once, from any thread, with the response. A request with a deferred outcome has no body.
+  std::function<void(std::function<void(Response)>)> deferred;
 
   Outcome() = default;
   Outcome(Response r) : response(std::move(r)) {}  // NOLINT: implicit on purpose

@@ -21,6 +21,7 @@
 #include "request_limits.h"
 #include "server.h"
 #include "tls.h"
+#include "upstream.h"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere
 
@@ -121,6 +122,15 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
         return limits->reconfigure(next.limits) ? Reloaded::changed : Reloaded::unchanged;
       },
       limits_option_keys());
+  if (config.upstream.enabled()) {
+    auto upstreams = Upstreams::create(config.upstream);
+    if (!upstreams) {
+      return report_error("cannot set up the upstreams: " + upstreams.error().message, k_exit_error);
+    }
+    state.upstreams = *upstreams;
+    log(LogLevel::info, "pull-through cache",
+        {{"upstreams", config.upstream.upstreams.size()}, {"ttl", config.upstream.ttl}});
+  }
   Context ctx{*registry, **shared, config, state};
   Server server(ctx);
   auto address = parse_listen(config.listen);
@@ -139,7 +149,11 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
        {"auth", config.auth.enabled()},
        {"tls", config.tls.enabled()},
        {"client_certificates", !config.tls.client_ca.empty()}});
-  return server.run(threads);
+  int code = server.run(threads);
+  // Upstream fetches still running finish (bounded by their timeouts) while the event loops'
+  // executors, which they post their completions to, still exist.
+  state.upstreams.reset();
+  return code;
 }
 
 // Flags, then REGD_* variables (both parsed by CLI11), then the --config file for what is left.

@@ -140,6 +140,8 @@ struct Metrics::Impl {
                                           "Requests the auth step refused, by reason.");
   Family<Counter>& limited = family(prometheus::BuildCounter(), registry, "regd_rate_limited_requests_total",
                                     "Requests refused with 429, by the limit that refused them.");
+  Family<Counter>& upstream = family(prometheus::BuildCounter(), registry, "regd_upstream_requests_total",
+                                     "Pull-through cache lookups (--upstream), by outcome.");
   Family<Counter>& gc_runs = family(prometheus::BuildCounter(), registry, "regd_gc_runs_total",
                                     "Background garbage collection runs, by outcome.");
   Counter& gc_blobs = family(prometheus::BuildCounter(), registry, "regd_gc_reclaimed_blobs_total",
@@ -168,6 +170,7 @@ struct Metrics::Impl {
   std::array<Counter*, 4> auth_by_reason{};
   std::array<Counter*, 4> limited_by_limit{};
   std::array<Counter*, 3> gc_by_outcome{};  // success, skipped, failure
+  std::array<Counter*, 6> upstream_by_outcome{};
 
   Impl();
   Counter& requests_of(RouteKind route, Method method, unsigned status);
@@ -187,6 +190,10 @@ Metrics::Impl::Impl() {
   i = 0;
   for (auto limit : {"address", "user", "concurrent_uploads", "upload_sessions"}) {
     limited_by_limit[i++] = &limited.Add({{"limit", limit}});
+  }
+  i = 0;
+  for (auto outcome : {"hit", "miss", "revalidated", "updated", "stale", "error"}) {
+    upstream_by_outcome[i++] = &upstream.Add({{"outcome", outcome}});
   }
   i = 0;
   for (auto outcome : {"success", "skipped", "failure"}) {
@@ -283,6 +290,10 @@ void Metrics::auth_failed(AuthFailure reason) {
 
 void Metrics::rate_limited(RateLimit limit) {
   m_impl->limited_by_limit[static_cast<size_t>(limit)]->Increment();
+}
+
+void Metrics::upstream(UpstreamEvent event) {
+  m_impl->upstream_by_outcome[static_cast<size_t>(event)]->Increment();
 }
 
 void Metrics::gc_finished(const Result<GcReport>& report, std::chrono::steady_clock::duration duration) {

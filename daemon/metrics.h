@@ -34,6 +34,16 @@ enum class RateLimit {
   upload_sessions,     // --max-uploads-per-repository, --max-uploads-per-user
 };
 
+// What the pull-through cache did for one request (regd_upstream_requests_total{outcome}).
+enum class UpstreamEvent {
+  hit,          // served from the cache without asking the upstream (a tag within --upstream-ttl)
+  miss,         // fetched from the upstream and stored
+  revalidated,  // a HEAD found the cached tag unchanged
+  updated,      // a HEAD found the tag moved: the new manifest was fetched
+  stale,        // the upstream failed: the cached tag was served with a Warning
+  error,        // the upstream failed and nothing was cached
+};
+
 class Metrics {
  public:
   Metrics();
@@ -60,6 +70,7 @@ class Metrics {
               std::chrono::steady_clock::duration duration);
   void auth_failed(AuthFailure reason);
   void rate_limited(RateLimit limit);
+  void upstream(UpstreamEvent event);
   // One background GC run and how long it took; an error of code conflict means the lease was
   // held by another instance (outcome "skipped").
   void gc_finished(const Result<GcReport>& report, std::chrono::steady_clock::duration duration);

@@ -2,6 +2,9 @@
 // registry and translates errors through error_table.h. REQUIRES: route.kind matches.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "context.h"
 #include "http_types.h"
 #include "router.h"
@@ -30,6 +33,22 @@ Outcome handle_referrers(Context& ctx, const Request& request, const Route& rout
 
 // routes_token.cc: GET /v2/token and POST /v2/token (grant_type=password), with --token-key.
 Outcome handle_token(Context& ctx, const Request& request, const Route& route);
+
+// routes_proxy.cc: the pull-through cache (--upstream, docs/mirror.md). Each returns nullopt
+// when the repository has no upstream (the caller goes on as usual).
+// GET/HEAD of a manifest in a proxied repository: the cache, revalidated or filled upstream.
+std::optional<Outcome> proxy_manifest(Context& ctx, const Request& request, const Route& route);
+// GET/HEAD of a blob the proxied repository does not have yet: fetched upstream, streamed to the
+// client while it is stored.
+std::optional<Outcome> proxy_blob(Context& ctx, const Request& request, const Route& route, const Digest& digest);
+// Pushes to a proxied repository are refused (405 UNSUPPORTED).
+std::optional<Response> refuse_proxied_push(const Context& ctx, std::string_view repository);
+
+// routes_manifests.cc: the response carrying a manifest (GET, or HEAD without the body), with
+// its digest headers and If-None-Match handling.
+Response manifest_response(const Request& request, std::string_view reference, Manifest manifest);
+// routes_blobs.cc: a blob GET/HEAD served from storage.
+Response serve_blob(Context& ctx, const Request& request, std::string_view repository, const Digest& digest);
 
 // Shared by the groups (router.cc).
 // 405 UNSUPPORTED with an Allow header.

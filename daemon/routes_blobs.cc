@@ -46,8 +46,8 @@ Response blob_response(const Request& request, const Digest& digest, uint64_t si
   return r;
 }
 
-Response get_blob(Context& ctx, const Request& request, const Route& route, const Digest& digest) {
-  auto file = ctx.registry.open_blob(route.name, digest);
+Response get_blob(Context& ctx, const Request& request, std::string_view repository, const Digest& digest) {
+  auto file = ctx.registry.open_blob(repository, digest);
   if (!file) {
     return error_response(file.error(), Area::blob);
   }
@@ -58,9 +58,9 @@ Response get_blob(Context& ctx, const Request& request, const Route& route, cons
   return r;
 }
 
-Response head_blob(Context& ctx, const Request& request, const Route& route, const Digest& digest) {
+Response head_blob(Context& ctx, const Request& request, std::string_view repository, const Digest& digest) {
   // stat_blob refreshes the repository link: a client skipping a push after HEAD relies on it.
-  auto info = ctx.registry.stat_blob(route.name, digest);
+  auto info = ctx.registry.stat_blob(repository, digest);
   if (!info) {
     return error_response(info.error(), Area::blob);
   }
@@ -84,6 +84,11 @@ Response delete_blob(Context& ctx, const Route& route, const Digest& digest) {
 
 }  // namespace
 
+Response serve_blob(Context& ctx, const Request& request, std::string_view repository, const Digest& digest) {
+  return request.method == Method::head ? head_blob(ctx, request, repository, digest)
+                                        : get_blob(ctx, request, repository, digest);
+}
+
 Outcome handle_blob(Context& ctx, const Request& request, const Route& route) {
   if (request.method != Method::get && request.method != Method::head && request.method != Method::del) {
     return method_not_allowed("GET, HEAD, DELETE");
@@ -97,9 +102,15 @@ Outcome handle_blob(Context& ctx, const Request& request, const Route& route) {
   }
   switch (request.method) {
     case Method::get:
-      return get_blob(ctx, request, route, *digest);
-    case Method::head:
-      return head_blob(ctx, request, route, *digest);
+    case Method::head: {
+      auto r = serve_blob(ctx, request, route.name, *digest);
+      if (r.status == 404) {
+        if (auto proxied = proxy_blob(ctx, request, route, *digest)) {
+          return std::move(*proxied);
+        }
+      }
+      return r;
+    }
     default:
       return delete_blob(ctx, route, *digest);
   }

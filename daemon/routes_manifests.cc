@@ -24,29 +24,12 @@ std::string bare_media_type(std::string_view content_type) {
 
 // The stored media type is returned as is: regd never converts between manifest formats, so
 // Accept only informs; a client that cannot read the type sees it in Content-Type.
-Response get_manifest(Context& ctx, const Request& request, const Route& route, bool head) {
+Response get_manifest(Context& ctx, const Request& request, const Route& route) {
   auto manifest = ctx.registry.get_manifest(route.name, route.ref);
   if (!manifest) {
     return error_response(manifest.error(), Area::manifest);
   }
-  Response r;
-  auto digest = manifest->digest.str();
-  r.set("Docker-Content-Digest", digest);
-  r.set("Content-Type", manifest->media_type);
-  r.set("ETag", "\"" + digest + "\"");
-  if (is_digest_reference(route.ref)) {
-    set_immutable(r, digest);
-  }
-  if (auto inm = request.header("If-None-Match"); !inm.empty() && etag_matches(inm, "\"" + digest + "\"")) {
-    r.status = 304;
-    return r;
-  }
-  if (head) {
-    r.set("Content-Length", std::to_string(manifest->content.size()));
-  } else {
-    r.body = std::move(manifest->content);
-  }
-  return r;
+  return manifest_response(request, route.ref, std::move(*manifest));
 }
 
 // Collects a manifest body (at most the configured limit) and stores it.
@@ -144,16 +127,42 @@ Response delete_manifest(Context& ctx, const Route& route) {
 
 }  // namespace
 
+Response manifest_response(const Request& request, std::string_view reference, Manifest manifest) {
+  Response r;
+  auto digest = manifest.digest.str();
+  r.set("Docker-Content-Digest", digest);
+  r.set("Content-Type", manifest.media_type);
+  r.set("ETag", "\"" + digest + "\"");
+  if (is_digest_reference(reference)) {
+    set_immutable(r, digest);
+  }
+  if (auto inm = request.header("If-None-Match"); !inm.empty() && etag_matches(inm, "\"" + digest + "\"")) {
+    r.status = 304;
+    return r;
+  }
+  if (request.method == Method::head) {
+    r.set("Content-Length", std::to_string(manifest.content.size()));
+  } else {
+    r.body = std::move(manifest.content);
+  }
+  return r;
+}
+
 Outcome handle_manifest(Context& ctx, const Request& request, const Route& route) {
   if (auto valid = validate_repository(route.name); !valid) {
     return error_response(valid.error(), Area::manifest);
   }
+  if (auto proxied = proxy_manifest(ctx, request, route)) {
+    return std::move(*proxied);
+  }
   switch (request.method) {
     case Method::get:
-      return get_manifest(ctx, request, route, false);
     case Method::head:
-      return get_manifest(ctx, request, route, true);
+      return get_manifest(ctx, request, route);
     case Method::put:
+      if (auto refused = refuse_proxied_push(ctx, route.name)) {
+        return std::move(*refused);
+      }
       if (auto valid = validate_put_reference(route.ref); !valid) {
         return error_response(valid.error(), Area::manifest);
       }

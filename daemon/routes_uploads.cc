@@ -360,6 +360,9 @@ Outcome handle_upload_start(Context& ctx, const Request& request, const Route& r
   if (auto valid = validate_repository(route.name); !valid) {
     return error_response(valid.error(), Area::upload);
   }
+  if (auto refused = refuse_proxied_push(ctx, route.name)) {
+    return std::move(*refused);
+  }
   if (auto mounted = try_mount(ctx, request, route.name)) {
     return std::move(*mounted);
   }

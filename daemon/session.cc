@@ -134,6 +134,43 @@ class BodyPace {
   std::chrono::steady_clock::time_point m_window_end;
 };
 
+// Completes when `start` (which receives the completion) calls it, from any thread: the
+// coroutine resumes on its own executor. Not a coroutine itself: g++ 12 destroys a coroutine's
+// by-value lambda parameters twice.
+template <class Start>
+asio::awaitable<void> await_callback(Start start) {
+  return asio::async_initiate<decltype(use_awaitable), void()>(
+      [start = std::move(start)](auto handler) mutable {
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start([shared, work = std::move(work)]() mutable {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, std::move(*shared));
+          work.reset();
+        });
+      },
+      use_awaitable);
+}
+
+// The response of an Outcome::deferred, computed on another thread.
+asio::awaitable<Response> await_deferred(const std::function<void(std::function<void(Response)>)>& deferred) {
+  auto result = std::make_shared<Response>();
+  // Named, not temporaries of the co_await expression (g++ 12 coroutine bugs).
+  auto start = [&deferred, result](std::function<void()> resume) {
+    deferred([result, resume = std::move(resume)](Response response) mutable {
+      *result = std::move(response);
+      resume();
+    });
+  };
+  auto waiting = await_callback(std::move(start));
+  co_await std::move(waiting);
+  co_return std::move(*result);
+}
+
+asio::awaitable<void> await_ready(BodyStream& stream, uint64_t offset) {
+  return await_callback([&stream, offset](std::function<void()> resume) { stream.on_ready(offset, resume); });
+}
+
 // Why a request's framing is unacceptable (RFC 9112 sections 3.2, 6.1, 6.3), or "".
 std::string framing_error(const http::request<http::empty_body>& msg) {
   auto hosts = msg.count(http::field::host);
@@ -195,6 +232,7 @@ class Session {
   asio::awaitable<bool> discard_body(uint64_t length);
   asio::awaitable<bool> write_response(const Request& request, Response& response, unsigned version, bool keep_alive);
   asio::awaitable<bool> send_file(ReadFile& file, uint64_t offset, uint64_t length);
+  asio::awaitable<bool> send_stream(BodyStream& stream, uint64_t length);
   asio::awaitable<bool> copy_file(ReadFile& file, uint64_t offset, uint64_t length);
   asio::awaitable<bool> wait_writable();
   asio::awaitable<void> answer_bad_request(unsigned status, std::string_view message);
@@ -379,6 +417,8 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
       outcome.sink.reset();
       return true;
     });
+  } else if (outcome.deferred) {
+    response = co_await await_deferred(outcome.deferred);
   } else {
     response = std::move(outcome.response);
   }
@@ -560,7 +600,7 @@ template <class Layer>
 asio::awaitable<bool> Session<Layer>::write_response(const Request& request, Response& response, unsigned version,
                                                      bool keep_alive) {
   bool bodiless = response.status == 204 || response.status == 304;
-  bool with_file = response.file && request.method != Method::head && !bodiless;
+  bool with_file = (response.file || response.stream) && request.method != Method::head && !bodiless;
   http::response<http::string_body> res;
   to_beast(response, request, version, keep_alive, res);
   m_bytes_out = with_file ? response.file_length : res.body().size();
@@ -571,6 +611,9 @@ asio::awaitable<bool> Session<Layer>::write_response(const Request& request, Res
     co_await http::async_write_header(io(), serializer, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       co_return false;
+    }
+    if (response.stream) {
+      co_return co_await send_stream(*response.stream, response.file_length);
     }
     co_return co_await send_file(*response.file, response.file_offset, response.file_length);
   }
@@ -629,6 +672,32 @@ asio::awaitable<bool> Session<Layer>::copy_file(ReadFile& file, uint64_t offset,
     }
     offset += *n;
     length -= *n;
+  }
+  co_return true;
+}
+
+// Sends what the stream has, then waits for its next bytes (the producer bounds that wait with
+// its own timeouts and then fails the stream).
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::send_stream(BodyStream& stream, uint64_t length) {
+  char* buf = body_buffer(static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)));
+  uint64_t offset = 0;
+  while (offset < length) {
+    auto n = stream.read(offset, std::span<char>(buf, std::min<uint64_t>(length - offset, k_body_buffer)));
+    if (!n) {
+      co_return false;
+    }
+    if (*n == 0) {
+      co_await await_ready(stream, offset);
+      continue;
+    }
+    beast::error_code ec;
+    raw().expires_after(seconds(m_ctx.config.body_timeout));
+    co_await asio::async_write(io(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return false;
+    }
+    offset += *n;
   }
   co_return true;
 }

@@ -113,6 +113,17 @@ Result<bool> RegistryImpl::ensure_manifest_data(const Digest& digest, std::strin
 Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std::string_view reference,
                                                      std::string_view content_type, std::string_view content,
                                                      const std::vector<std::string>& tags) {
+  return write_manifest(repo, reference, content_type, content, tags, References::required);
+}
+
+Result<ManifestPutResult> RegistryImpl::cache_manifest(std::string_view repo, std::string_view reference,
+                                                       std::string_view content_type, std::string_view content) {
+  return write_manifest(repo, reference, content_type, content, {}, References::fetched_later);
+}
+
+Result<ManifestPutResult> RegistryImpl::write_manifest(std::string_view repo, std::string_view reference,
+                                                       std::string_view content_type, std::string_view content,
+                                                       const std::vector<std::string>& tags, References references) {
   REGD_TRY(validate_repository(repo));
   if (content.size() > m_options.max_manifest_size) {
     return fail(Errc::too_large, "manifest of " + std::to_string(content.size()) + " bytes exceeds the limit of " +
@@ -140,7 +151,9 @@ Result<ManifestPutResult> RegistryImpl::put_manifest(std::string_view repo, std:
   for (const std::string& tag : tags) {
     REGD_TRY(check_tag_change(repo, tag, digest));
   }
-  REGD_TRY(check_references(repo, *parsed));
+  if (references == References::required) {
+    REGD_TRY(check_references(repo, *parsed));
+  }
   auto had_revision = store_manifest(repo, digest, content, *parsed);
   if (!had_revision) {
     return std::unexpected(had_revision.error());

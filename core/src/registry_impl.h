@@ -87,6 +87,11 @@ class RegistryImpl final : public Registry {
                                                  std::optional<std::string_view> artifact_type) override;
   Status rebuild_referrers(std::string_view repo) override;
 
+  Result<ManifestPutResult> cache_manifest(std::string_view repo, std::string_view reference,
+                                           std::string_view content_type, std::string_view content) override;
+  Result<Clock::time_point> tag_validated_at(std::string_view repo, std::string_view tag) override;
+  Status mark_tag_validated(std::string_view repo, std::string_view tag) override;
+
   // The end of a verified upload (finish_upload, UploadWriter::commit): link, unpublish the
   // session, move its data into the blob store, remove the rest. REQUIRES: the session's lock.
   Result<BlobInfo> complete_upload(std::string_view repo, std::string_view id, const Digest& digest, uint64_t size);
@@ -146,6 +151,11 @@ class RegistryImpl final : public Registry {
   // cached one is still checked to exist). Errors: manifest_unknown, io_error.
   Result<std::shared_ptr<const ManifestSummary>> stored_summary(const Digest& digest);
   Status check_references(std::string_view repo, const ParsedManifest& parsed);
+  // put_manifest and cache_manifest: whether the referenced blobs and manifests must be present.
+  enum class References { required, fetched_later };
+  Result<ManifestPutResult> write_manifest(std::string_view repo, std::string_view reference,
+                                           std::string_view content_type, std::string_view content,
+                                           const std::vector<std::string>& tags, References references);
   Status check_blob_reference(std::string_view repo, const Descriptor& descriptor);
   // Data, referrers link, revision link, data again (manifest_ops.cc). True: the repository had
   // this revision already (its link was refreshed, not written).

@@ -66,7 +66,12 @@ std::string HttpResponse::header(const std::string& name) const {
 
 HttpSession::HttpSession(std::string host, ClientOptions options, std::optional<Credentials> credentials,
                          ClientStats& stats)
-    : m_host(std::move(host)), m_options(std::move(options)), m_credentials(std::move(credentials)), m_stats(stats) {}
+    : m_host(std::move(host)), m_options(std::move(options)), m_credentials(std::move(credentials)), m_stats(stats) {
+  if (m_options.plain_http) {
+    m_scheme = "http";
+    m_scheme_settled = true;
+  }
+}
 
 HttpSession::~HttpSession() = default;
 

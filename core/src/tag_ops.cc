@@ -112,4 +112,24 @@ Status RegistryImpl::set_tag(std::string_view repo, std::string_view tag, const 
   return write_tag(repo, tag, digest, true);
 }
 
+// The current link's mtime is the validation mark: every write of the tag renames a fresh link
+// into place and a successful revalidation touches it, so no other file is needed.
+Result<Clock::time_point> RegistryImpl::tag_validated_at(std::string_view repo, std::string_view tag) {
+  REGD_TRY(validate_repository(repo));
+  REGD_TRY(validate_tag(tag));
+  auto info = on_not_found(m_storage->stat(layout::tag_current_link(repo, tag)), Errc::manifest_unknown,
+                           "tag " + std::string(tag) + " not in repository " + std::string(repo));
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  return info->mtime;
+}
+
+Status RegistryImpl::mark_tag_validated(std::string_view repo, std::string_view tag) {
+  REGD_TRY(validate_repository(repo));
+  REGD_TRY(validate_tag(tag));
+  return on_not_found(m_storage->touch(layout::tag_current_link(repo, tag)), Errc::manifest_unknown,
+                      "tag " + std::string(tag) + " not in repository " + std::string(repo));
+}
+
 }  // namespace regd

@@ -110,6 +110,20 @@ TEST(MetricsUnit, CountsAuthFailuresAndRateLimits) {
             R"(regd_rate_limited_requests_total{limit="concurrent_uploads"} 1)");
 }
 
+TEST(MetricsUnit, CountsUpstreamOutcomes) {
+  Metrics m;
+  m.upstream(UpstreamEvent::stale);
+  m.upstream(UpstreamEvent::stale);
+  m.upstream(UpstreamEvent::miss);
+  auto text = m.render();
+  EXPECT_EQ(sample(text, R"(regd_upstream_requests_total{outcome="stale"})"),
+            R"(regd_upstream_requests_total{outcome="stale"} 2)");
+  EXPECT_EQ(sample(text, R"(regd_upstream_requests_total{outcome="miss"})"),
+            R"(regd_upstream_requests_total{outcome="miss"} 1)");
+  EXPECT_EQ(sample(text, R"(regd_upstream_requests_total{outcome="hit"})"),
+            R"(regd_upstream_requests_total{outcome="hit"} 0)");
+}
+
 TEST(MetricsUnit, ExportsTypesHelpAndBuildInfo) {
   auto text = Metrics().render();
   EXPECT_NE(text.find("# TYPE regd_http_request_duration_seconds histogram\n"), std::string::npos);

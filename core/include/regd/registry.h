@@ -226,6 +226,22 @@ class Registry {
       std::string_view repo, const Digest& subject, std::optional<std::string_view> artifact_type) = 0;
   // Rebuilds the repository's referrers index from its revision links.
   [[nodiscard]] virtual Status rebuild_referrers(std::string_view repo) = 0;
+
+  // ---- pull-through cache (regd --upstream; docs/mirror.md) ----
+  // Stores a manifest fetched from an upstream registry as put_manifest does, except that the
+  // blobs and child manifests it references need not be present yet: a cache fetches them when
+  // a client asks for them. `reference` is a tag (set to the manifest, which also marks it
+  // validated now) or the manifest's digest. Errors: as put_manifest, minus manifest_blob_unknown.
+  [[nodiscard]] virtual Result<ManifestPutResult> cache_manifest(std::string_view repo, std::string_view reference,
+                                                                 std::string_view content_type,
+                                                                 std::string_view content) = 0;
+  // When the tag was last set or validated against its upstream: the mtime of its current link
+  // (docs/storage-layout.md), so every instance over the storage agrees. Errors: manifest_unknown
+  // (no such tag), tag_invalid, io_error.
+  [[nodiscard]] virtual Result<Clock::time_point> tag_validated_at(std::string_view repo, std::string_view tag) = 0;
+  // Records that the upstream still has the tag where it is (touches its current link).
+  // Errors: manifest_unknown, tag_invalid, io_error.
+  [[nodiscard]] virtual Status mark_tag_validated(std::string_view repo, std::string_view tag) = 0;
 };
 
 [[nodiscard]] std::unique_ptr<Registry> make_registry(std::shared_ptr<Storage> storage, RegistryOptions options = {});

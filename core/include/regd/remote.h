@@ -3,7 +3,8 @@
 // (resumed with Range after a dropped connection), monolithic and chunked uploads, cross-repository
 // mounts, tag lists and the referrers API. Anonymous, Basic and Bearer-token authentication with
 // credentials from the auth files podman, skopeo and docker use. Retries 429 and 5xx answers with
-// back-off, honouring Retry-After. Built as its own library (regd_remote): regd does not link it.
+// back-off, honouring Retry-After. Built as its own library (regd_remote), linked by regctl (docker://,
+// sync) and regd (the pull-through cache of --upstream); the core library stays free of HTTP.
 #pragma once
 
 #include <chrono>
@@ -51,6 +52,8 @@ struct ClientOptions {
   bool tls_verify = true;
   std::string ca_file;    // PEM bundle of trusted CAs; empty: the system's
   std::string auth_file;  // --authfile; empty: REGISTRY_AUTH_FILE, the containers and docker files
+  // Speak plain HTTP from the start, never TLS (an http:// upstream of regd on a private network).
+  bool plain_http = false;
   // Given explicitly: wins over every auth file (an empty username: anonymous, no lookup).
   std::optional<Credentials> credentials;
   int max_retries = 4;                               // extra attempts after a 429, a 5xx or a failed connection
