@@ -156,6 +156,28 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "http://$C/v2/basic/team/a
 [[ $code == 405 ]] && jq -e '.errors[0].code == "UNSUPPORTED"' "$T/body" >/dev/null || fail "push to a proxy: $code"
 "${SK[@]}" copy -q --dest-tls-verify=false "oci:$IMG:tok" "docker://$C/local/app:v1" || fail "push to a local namespace"
 
+step "a cache with its own auth: the refused never reach the upstream, the allowed pull"
+printf 'user:alice   tok/team/**   pull\nanonymous    tok/public/**   pull\n' >"$T/cache-rules"
+start_regd acache "$T/acache-root" --upstream "tok=http://$K" --upstream-authfile "$T/upstream-auth.json" \
+  --htpasswd "$T/htpasswd" --auth-rules "$T/cache-rules"
+A=127.0.0.1:${PORT[acache]}
+line=$(log_lines token)
+code=$(curl -s -o "$T/body" -D "$T/h.txt" -w '%{http_code}' "http://$A/v2/tok/team/app/manifests/v1")
+[[ $code == 401 ]] && jq -e '.errors[0].code == "UNAUTHORIZED"' "$T/body" >/dev/null || fail "anonymous: $code"
+grep -qi '^WWW-Authenticate: Basic' "$T/h.txt" || fail "no challenge: $(cat "$T/h.txt")"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -u alice:wrong "http://$A/v2/tok/team/app/blobs/$d_tok")
+[[ $code == 401 ]] || fail "a wrong password: $code"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -u alice:alice-secret "http://$A/v2/tok/other/app/manifests/v1")
+[[ $code == 403 ]] && jq -e '.errors[0].code == "DENIED"' "$T/body" >/dev/null || fail "outside the rules: $code"
+[[ $(requests token "$((line + 1))" | jq -r 'select(.path | startswith("/v2/team/") or startswith("/v2/other/"))' |
+  wc -l) == 0 ]] || fail "a refused request reached the upstream"
+[[ ! -e $T/acache-root/docker/registry/v2/repositories ]] || fail "a refused request stored something"
+[[ $(digest_of -u alice:alice-secret "http://$A/v2/tok/team/app/manifests/v1") == "$d_tok" ]] || fail "alice's pull"
+[[ $(curl -s -o /dev/null -w '%{http_code}' -u alice:alice-secret -X POST "http://$A/v2/tok/team/app/blobs/uploads/") \
+  == 403 ]] || fail "alice may only pull"
+kill -TERM "${PID[acache]}"
+wait "${PID[acache]}" 2>/dev/null || true
+
 step "podman pulls upstream.test/... through regd set as its mirror in registries.conf"
 if podman_setup pm; then
   cat >"$T/registries.conf" <<CONF
