@@ -22,25 +22,12 @@ for tool in wrk curl sha256sum python3; do
   command -v "$tool" >/dev/null || { echo "push_interference: $tool missing" >&2; exit 1; }
 done
 
-work=$(mktemp -d /tmp/regd-interference.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib.sh
+bench_init interference
+port=$(free_port)
 base=http://127.0.0.1:$port
 # shellcheck disable=SC2086
-"$REGD" --root "$work/store" --listen "127.0.0.1:$port" --log-format json --access-log false \
-  ${REGD_FLAGS:-} >"$work/regd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/v2/") == 200 ]] && break
-  sleep 0.1
-done
+start_regd "$port" --log-format json --access-log false ${REGD_FLAGS:-}
 
 push_blob() {  # REPO FILE DIGEST: POST then one PUT with the whole body; prints the status
   local loc sep='?'

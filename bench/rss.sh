@@ -10,22 +10,8 @@ REGD=${1:-${REGD:-build-rel/daemon/regd}}
 IDLE=${IDLE:-2000}
 BLOB_MIB=${BLOB_MIB:-1024}
 [[ -x $REGD ]] || { echo "rss: no regd at $REGD" >&2; exit 1; }
-work=$(mktemp -d /tmp/regd-rss.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 100); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "$1/v2/") == 200 ]] && return 0
-    sleep 0.1
-  done
-  echo "rss: $1 did not come up" >&2; return 1
-}
+. bench/lib.sh
+bench_init rss
 hwm() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
@@ -82,10 +68,7 @@ head -c "$((BLOB_MIB * 1024 * 1024))" /dev/urandom >"$work/blob"
 digest=sha256:$(sha256sum "$work/blob" | cut -d' ' -f1)
 
 port=$(free_port)
-"$REGD" --root "$work/regd" --listen "127.0.0.1:$port" --access-log false >"$work/regd.log" 2>&1 &
-regd_pid=$!
-pids+=($regd_pid)
-wait_up "http://127.0.0.1:$port"
+start_regd "$port" --access-log false
 measure regd "$regd_pid" "http://127.0.0.1:$port"
 
 if command -v docker-registry >/dev/null; then

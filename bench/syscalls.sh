@@ -10,22 +10,10 @@ REGD=${1:-${REGD:-build-rel/daemon/regd}}
 N=${N:-200}
 [[ -x $REGD ]] || { echo "syscalls: no regd at $REGD" >&2; exit 1; }
 command -v strace >/dev/null || { echo "syscalls: strace missing" >&2; exit 1; }
-work=$(mktemp -d /tmp/regd-syscalls.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$REGD" --root "$work/store" --listen "127.0.0.1:$port" --threads 1 --access-log false >"$work/regd.log" 2>&1 &
-regd_pid=$!
-pids+=($regd_pid)
-for _ in $(seq 1 100); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]] && break
-  sleep 0.1
-done
+. bench/lib.sh
+bench_init syscalls
+port=$(free_port)
+start_regd "$port" --threads 1 --access-log false
 
 # client.py PORT N METHOD PATH [BODY_FILE CONTENT_TYPE]: N requests on one connection.
 cat >"$work/client.py" <<'PY'
@@ -42,32 +30,7 @@ for _ in range(n):
     codes[r.status] = codes.get(r.status, 0) + 1
 print(codes)
 PY
-python3 - "$port" "$work" <<'PY'
-import hashlib, http.client, json, os, sys
-port, work = int(sys.argv[1]), sys.argv[2]
-def push(repo, data):
-    d = "sha256:" + hashlib.sha256(data).hexdigest()
-    c = http.client.HTTPConnection("127.0.0.1", port)
-    c.request("POST", f"/v2/{repo}/blobs/uploads/?digest={d}", body=data,
-              headers={"Content-Type": "application/octet-stream"})
-    r = c.getresponse(); r.read()
-    assert r.status == 201, r.status
-    return d
-config = b'{"architecture":"amd64","os":"linux"}'
-layer = os.urandom(1024 * 1024)
-cd, ld = push("app", config), push("app", layer)
-manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(config)},
-    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}]}).encode()
-open(f"{work}/manifest", "wb").write(manifest)
-c = http.client.HTTPConnection("127.0.0.1", port)
-c.request("PUT", "/v2/app/manifests/v1", body=manifest,
-          headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
-r = c.getresponse(); r.read()
-assert r.status == 201, r.status
-open(f"{work}/ids", "w").write(f"{hashlib.sha256(manifest).hexdigest()} {ld}\n")
-PY
-read -r mhex ldig <"$work/ids"
+seed_image "$port"
 mtype=application/vnd.oci.image.manifest.v1+json
 
 count() {  # NAME METHOD PATH [BODY TYPE]
