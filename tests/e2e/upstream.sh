@@ -19,46 +19,11 @@ RC=(timeout 120 "$REGCTL" -q)
 SK=(timeout 120 skopeo --insecure-policy)
 
 step "a CA, a certificate for 127.0.0.1, htpasswd users"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
-  -subj "/CN=upstream test CA" -days 2 2>/dev/null || fail "openssl: CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/srv.key" -out "$T/srv.csr" \
-  -subj "/CN=127.0.0.1" 2>/dev/null || fail "openssl: request"
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext"
-openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -set_serial 0x1001 -days 2 \
-  -extfile "$T/srv.ext" -out "$T/srv.pem" 2>/dev/null || fail "openssl: sign"
-mkdir -p "$T/certs"
-cp "$T/ca.pem" "$T/certs/ca.crt" # skopeo's --cert-dir
+test_ca "$T" "upstream test CA"
 make_htpasswd "$T/htpasswd" alice:alice-secret bob:bob-secret
 
 step "docker-registry (registry:2) with TLS and htpasswd"
-DPORT=$(free_port)
-cat >"$T/dist.yml" <<YML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T/dist-root
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$DPORT
-  tls:
-    certificate: $T/srv.pem
-    key: $T/srv.key
-auth:
-  htpasswd:
-    realm: upstream-test
-    path: $T/htpasswd
-YML
-# REGISTRY_* variables override its configuration: REGISTRY_AUTH_FILE would be read as auth.file.
-env -u REGISTRY_AUTH_FILE docker-registry serve "$T/dist.yml" >"$T/dist.log" 2>&1 &
-SCALE_PIDS+=("$!")
-for i in $(seq 101); do
-  ((i <= 100)) || fail "docker-registry did not start"
-  [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" "https://127.0.0.1:$DPORT/v2/") == 401 ]] && break
-  sleep 0.1
-done
+start_registry2 "$T" "$T/htpasswd" upstream-test
 D=127.0.0.1:$DPORT
 
 step "skopeo pushes a single image and a multi-arch index to it"

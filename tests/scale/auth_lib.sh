@@ -129,3 +129,54 @@ expect_fail() {
     fail "failed without /$pattern/: $*"
   }
 }
+
+# test_ca DIR CN: a CA named CN (DIR/ca.pem) and a certificate for 127.0.0.1 it signed
+# (DIR/srv.pem, DIR/srv.key); DIR/certs/ca.crt is the CA for skopeo's --cert-dir.
+test_ca() {
+  local dir=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -subj "/CN=$2" -days 2 2>/dev/null || fail "openssl: CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/srv.key" -out "$dir/srv.csr" \
+    -subj "/CN=127.0.0.1" 2>/dev/null || fail "openssl: request"
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$dir/srv.ext"
+  openssl x509 -req -in "$dir/srv.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -set_serial 0x1001 -days 2 \
+    -extfile "$dir/srv.ext" -out "$dir/srv.pem" 2>/dev/null || fail "openssl: sign"
+  mkdir -p "$dir/certs"
+  cp "$dir/ca.pem" "$dir/certs/ca.crt"
+}
+
+# start_registry2 DIR HTPASSWD REALM: Debian's docker-registry (registry:2) on a free port, with
+# the TLS certificate of test_ca DIR, htpasswd authentication and deletes, storing under
+# DIR/dist-root and logging to DIR/dist.log. Returns once it answers; sets DPORT.
+start_registry2() {
+  local dir=$1 i
+  DPORT=$(free_port)
+  cat >"$dir/dist.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/dist-root
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$DPORT
+  tls:
+    certificate: $dir/srv.pem
+    key: $dir/srv.key
+auth:
+  htpasswd:
+    realm: $3
+    path: $2
+YML
+  # REGISTRY_* variables override its configuration: REGISTRY_AUTH_FILE would be read as auth.file.
+  env -u REGISTRY_AUTH_FILE docker-registry serve "$dir/dist.yml" >"$dir/dist.log" 2>&1 &
+  SCALE_PIDS+=("$!")
+  for i in $(seq 101); do
+    ((i <= 100)) || fail "docker-registry did not start: $(tail -5 "$dir/dist.log")"
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/ca.pem" "https://127.0.0.1:$DPORT/v2/") == 401 ]] &&
+      return 0
+    sleep 0.1
+  done
+}
