@@ -233,6 +233,7 @@ class Session {
   asio::awaitable<bool> write_response(const Request& request, Response& response, unsigned version, bool keep_alive);
   asio::awaitable<bool> send_file(ReadFile& file, uint64_t offset, uint64_t length);
   asio::awaitable<bool> send_stream(BodyStream& stream, uint64_t length);
+  asio::awaitable<bool> write_bytes(const char* buf, size_t n);
   asio::awaitable<bool> copy_file(ReadFile& file, uint64_t offset, uint64_t length);
   asio::awaitable<bool> wait_writable();
   asio::awaitable<void> answer_bad_request(unsigned status, std::string_view message);
@@ -465,9 +466,7 @@ asio::awaitable<Response> Session<Layer>::run_sink(http::request_parser<http::em
     });
   }
   if (request.has_body() && iequals(request.header("Expect"), "100-continue")) {
-    beast::error_code ec;
-    raw().expires_after(seconds(m_ctx.config.body_timeout));
-    co_await asio::async_write(io(), asio::buffer(k_continue), asio::redirect_error(use_awaitable, ec));
+    co_await write_bytes(k_continue.data(), k_continue.size());
   }
   Error error{Errc::io_error, ""};
   auto result = BodyResult::ok;
@@ -664,16 +663,22 @@ asio::awaitable<bool> Session<Layer>::copy_file(ReadFile& file, uint64_t offset,
     if (!n || *n == 0) {
       co_return false;
     }
-    beast::error_code ec;
-    raw().expires_after(seconds(m_ctx.config.body_timeout));
-    co_await asio::async_write(io(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
-    if (ec) {
+    if (!co_await write_bytes(buf, *n)) {
       co_return false;
     }
     offset += *n;
     length -= *n;
   }
   co_return true;
+}
+
+// Writes n bytes within the body timeout; false when the connection failed.
+template <class Layer>
+asio::awaitable<bool> Session<Layer>::write_bytes(const char* buf, size_t n) {
+  beast::error_code ec;
+  raw().expires_after(seconds(m_ctx.config.body_timeout));
+  co_await asio::async_write(io(), asio::buffer(buf, n), asio::redirect_error(use_awaitable, ec));
+  co_return !ec;
 }
 
 // Sends what the stream has, then waits for its next bytes (the producer bounds that wait with
@@ -691,10 +696,7 @@ asio::awaitable<bool> Session<Layer>::send_stream(BodyStream& stream, uint64_t l
       co_await await_ready(stream, offset);
       continue;
     }
-    beast::error_code ec;
-    raw().expires_after(seconds(m_ctx.config.body_timeout));
-    co_await asio::async_write(io(), asio::buffer(buf, *n), asio::redirect_error(use_awaitable, ec));
-    if (ec) {
+    if (!co_await write_bytes(buf, *n)) {
       co_return false;
     }
     offset += *n;
