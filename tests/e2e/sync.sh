@@ -139,8 +139,9 @@ sync_lines | jq -se '
     else . end) | .ok' >/dev/null || fail "runs overlap: $(sync_lines | jq -c '[.time, .instance, .msg]')"
 ran=$(sync_lines | jq -s '[.[] | select(.msg == "sync started") | .instance] | unique | length')
 ((ran == 2)) || echo "note: only one instance ran a sync (the other always found the lease taken or came later)"
-curl -s "http://$A/metrics" "http://$B/metrics" | grep -q '^regd_sync_runs_total{outcome="success"} [1-9]' ||
-  fail "regd_sync_runs_total not counted"
+metrics=$(curl -s "http://$A/metrics" "http://$B/metrics")
+grep -q '^regd_sync_runs_total{outcome="success"} [1-9]' <<<"$metrics" || fail "regd_sync_runs_total not counted"
+grep -q '^regd_sync_copied_blobs_total [1-9]' <<<"$metrics" || fail "regd_sync_copied_blobs_total not counted"
 
 step "SIGHUP reads the sync file again; a broken one keeps the running rules"
 jq -n --arg s "docker://$UP/team/app" '{mirrors: [{source: $s, target: "mirror/app", tags: ["v*", "stable"]},
@@ -155,9 +156,10 @@ lines=$(wc -l <"$T/a.log")
 kill -HUP "${PID[a]}"
 for i in $(seq 101); do
   ((i <= 100)) || fail "a broken sync file on SIGHUP: no failed reload and run after it in 10 s"
-  tail -n +"$lines" "$T/a.log" | grep -q '"failed":"config,sync-file"' &&
-    [[ $(tail -n +"$lines" "$T/a.log" | jq -Rc 'fromjson? | select(.msg == "sync done" or .msg == "sync skipped")' |
-      wc -l) -ge 1 ]] && break
+  since=$(tail -n +"$lines" "$T/a.log")
+  [[ $since == *'"failed":"config,sync-file"'* ]] &&
+    [[ $(jq -Rc 'fromjson? | select(.msg == "sync done" or .msg == "sync skipped")' <<<"$since" | wc -l) -ge 1 ]] &&
+    break
   sleep 0.1
 done
 kill -0 "${PID[a]}" || fail "regd exited on a broken sync file at SIGHUP"
