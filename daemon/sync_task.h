@@ -38,9 +38,10 @@ class SyncRules {
   std::vector<sync::SyncRule> m_rules;
 };
 
-// Runs `rules` every interval with clients made from `client`, logs the outcome ("sync done"
-// per rule with its copy stats, "sync failed" per rule with its error, "sync skipped" when the
-// lease is held elsewhere) and counts it in `metrics` (if not null). `registry` (over `storage`)
+// Runs `rules` every interval with clients made from `client`, logs the outcome ("sync started"
+// once the lease is taken, then "sync done" per rule with its copy stats or "sync failed" with its
+// error, all under the lease; "sync skipped" when the lease is held elsewhere, "sync failed" when
+// the run cannot start) and counts it in `metrics` (if not null). `registry` (over `storage`)
 // and `metrics` must outlive the task.
 std::unique_ptr<BackgroundTask> start_sync_task(std::shared_ptr<Storage> storage, Registry& registry,
                                                 std::shared_ptr<const SyncRules> rules, remote::ClientOptions client,
