@@ -1,16 +1,16 @@
 // regctl sync FILE: mirrors repositories (tags chosen by globs, regexes, newest N) between the
-// storage tree and other registries, copying only what the destination lacks.
+// storage tree and other registries, copying only what the destination lacks. The engine is
+// core's (regd/sync.h), which regd's --sync-file runs too; this command opens the tree, runs
+// every rule once and prints the report.
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "commands.h"
 #include "exit_codes.h"
-#include "file_io.h"
 #include "output.h"
-#include "remote_copy.h"
+#include "progress.h"
+#include "regd/sync.h"
 #include "remote_options.h"
-#include "sync_config.h"
 
 namespace regd::cli {
 namespace {
@@ -21,90 +21,21 @@ struct SyncOptions {
   RemoteOptions remote;
 };
 
-// The ends of every rule, with one client per registry host.
-class Ends {
- public:
-  Ends(const RemoteOptions& options, Registry* registry) : m_options(options), m_registry(registry) {}
-
-  Result<std::unique_ptr<ImageEnd>> open(const std::string& text) {
-    if (!remote::is_docker_ref(text)) {
-      return local_end(*m_registry, text);
-    }
-    auto ref = remote::RemoteRef::parse(text);
-    if (!ref) {
-      return std::unexpected(ref.error());
-    }
-    auto& client = m_clients[ref->host];
-    if (!client) {
-      auto made = open_remote(ref->host, m_options);
-      if (!made) {
-        return std::unexpected(made.error());
-      }
-      client = std::move(*made);
-    }
-    return remote_end(*client, ref->repository);
+nlohmann::json report_json(const sync::RuleReport& report) {
+  const sync::RemoteCopyStats& stats = report.stats;
+  nlohmann::json tags = nlohmann::json::array();
+  for (const auto& tag : report.tags) {
+    tags.push_back({{"tag", tag.tag}, {"digest", tag.manifest.digest.str()}, {"mediaType", tag.manifest.media_type}});
   }
-
-  uint64_t requests() const {
-    uint64_t n = 0;
-    for (const auto& [host, client] : m_clients) {
-      n += client->stats().requests;
-    }
-    return n;
-  }
-
- private:
-  const RemoteOptions& m_options;
-  Registry* m_registry;
-  std::map<std::string, std::unique_ptr<remote::Client>> m_clients;
-};
-
-nlohmann::json stats_json(const RemoteCopyStats& stats) {
-  return {{"manifests_copied", stats.manifests_copied}, {"manifests_present", stats.manifests_present},
-          {"blobs_copied", stats.blobs_copied},         {"blobs_present", stats.blobs_present},
-          {"blobs_mounted", stats.blobs_mounted},       {"bytes_copied", stats.bytes_copied}};
-}
-
-// The repository a copy may mount from: the source, when both ends are on the same registry.
-std::vector<std::string> mount_source(const SyncRule& rule) {
-  auto source = remote::RemoteRef::parse(rule.source);
-  auto target = remote::RemoteRef::parse(rule.target);
-  if (remote::is_docker_ref(rule.source) && remote::is_docker_ref(rule.target) && source && target &&
-      source->host == target->host) {
-    return {source->repository};
-  }
-  return {};
-}
-
-Result<nlohmann::json> sync_rule(const SyncRule& rule, Ends& ends, Progress& progress) {
-  auto from = ends.open(rule.source);
-  if (!from) {
-    return std::unexpected(from.error());
-  }
-  auto to = ends.open(rule.target);
-  if (!to) {
-    return std::unexpected(to.error());
-  }
-  auto all = (*from)->list_tags();
-  if (!all) {
-    return fail(all.error().code, rule.source + ": " + all.error().message);
-  }
-  auto tags = select_tags(rule, std::move(*all));
-  progress.expect(tags.size(), 0);
-  ImageCopier copier(**from, **to, RemoteCopyOptions{rule.referrers, mount_source(rule)}, progress);
-  nlohmann::json copied = nlohmann::json::array();
-  for (const auto& tag : tags) {
-    auto top = copier.copy(tag, tag);
-    if (!top) {
-      return fail(top.error().code, rule.source + ":" + tag + " -> " + rule.target + ": " + top.error().message);
-    }
-    copied.push_back({{"tag", tag}, {"digest", top->digest.str()}, {"mediaType", top->media_type}});
-  }
-  nlohmann::json report = stats_json(copier.stats());
-  report["source"] = rule.source;
-  report["target"] = rule.target;
-  report["tags"] = copied;
-  return report;
+  return {{"manifests_copied", stats.manifests_copied},
+          {"manifests_present", stats.manifests_present},
+          {"blobs_copied", stats.blobs_copied},
+          {"blobs_present", stats.blobs_present},
+          {"blobs_mounted", stats.blobs_mounted},
+          {"bytes_copied", stats.bytes_copied},
+          {"source", report.source},
+          {"target", report.target},
+          {"tags", tags}};
 }
 
 void print_text(const nlohmann::json& mirrors, const GlobalOptions& global) {
@@ -121,42 +52,35 @@ void print_text(const nlohmann::json& mirrors, const GlobalOptions& global) {
 }
 
 Result<int> run_sync(const SyncOptions& options, const GlobalOptions& global) {
-  auto text = read_small_file(options.file, 1 << 20);
-  if (!text) {
-    return fail(text.error().code == Errc::not_found ? Errc::invalid_argument : text.error().code,
-                options.file + ": " + text.error().message);
-  }
-  auto rules = parse_sync_config(*text);
+  auto rules = sync::load_sync_file(options.file);
   if (!rules) {
-    return fail(Errc::invalid_argument, options.file + ": " + rules.error().message);
+    return std::unexpected(rules.error());
   }
-  bool local_source = false;
-  bool local_target = false;
-  for (const auto& rule : *rules) {
-    local_source = local_source || !remote::is_docker_ref(rule.source);
-    local_target = local_target || !remote::is_docker_ref(rule.target);
+  auto client = client_options(options.remote);
+  if (!client) {
+    return std::unexpected(client.error());
   }
   std::optional<Session> session;
-  if (local_source || local_target) {
-    auto opened = open_session(global, local_target ? Access::create : Access::read);
+  if (sync::reads_storage(*rules) || sync::writes_storage(*rules)) {
+    auto opened = open_session(global, sync::writes_storage(*rules) ? Access::create : Access::read);
     if (!opened) {
       return std::unexpected(opened.error());
     }
     session = std::move(*opened);
   }
-  Ends ends(options.remote, session ? session->registry.get() : nullptr);
+  sync::Syncer syncer(std::move(*client), session ? session->registry.get() : nullptr);
   Progress progress(show_progress(global), "sync");
   nlohmann::json mirrors = nlohmann::json::array();
   for (const auto& rule : *rules) {
-    auto report = sync_rule(rule, ends, progress);
+    auto report = syncer.run(rule, progress);
     if (!report) {
       return std::unexpected(report.error());
     }
-    mirrors.push_back(std::move(*report));
+    mirrors.push_back(report_json(*report));
   }
   progress.finish();
   if (options.json) {
-    print_json({{"mirrors", mirrors}, {"requests", ends.requests()}});
+    print_json({{"mirrors", mirrors}, {"requests", syncer.requests()}});
   } else {
     print_text(mirrors, global);
   }

@@ -219,31 +219,6 @@ Result<BlobInfo> hash_file(const std::filesystem::path& path, DigestAlgorithm al
   return BlobInfo{hasher.digest(), hasher.size()};
 }
 
-Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name, const ChunkSink& sink) {
-  Hasher hasher(blob.digest.algorithm());
-  std::vector<char> buf(k_copy_buffer);
-  for (uint64_t offset = 0;;) {
-    auto n = file.read_at(offset, buf);
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      break;
-    }
-    std::span<const char> chunk(buf.data(), *n);
-    hasher.update(chunk);
-    if (auto ok = sink(chunk); !ok) {
-      return ok;
-    }
-    offset += *n;
-  }
-  if (hasher.digest() != blob.digest || hasher.size() != blob.size) {
-    return fail(Errc::corrupt, std::string(name) + "@" + blob.digest.str() +
-                                   ": stored blob does not match its digest or size (run regctl verify)");
-  }
-  return {};
-}
-
 Result<ScratchDir> ScratchDir::create() {
   std::error_code ec;
   auto base = std::filesystem::temp_directory_path(ec);

@@ -80,11 +80,6 @@ class FileWriter {
 [[nodiscard]] Result<BlobInfo> hash_file(const std::filesystem::path& path, DigestAlgorithm algorithm,
                                          const std::function<void(uint64_t)>& progress = {});
 
-// Reads stored `file` from its start into `sink`, hashing what passes; fails with corrupt (naming
-// `name`) unless the content is `blob`'s digest and size. Errors: io_error, corrupt, the sink's.
-[[nodiscard]] Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name,
-                                   const ChunkSink& sink);
-
 // Converts an errno value of an operation on `what` to an Error (ENOENT: not_found,
 // ENOSPC/EDQUOT: no_space, EACCES/EPERM: denied, else io_error).
 Error errno_error(int err, const std::string& what);

@@ -4,6 +4,7 @@
 
 #include "context.h"
 #include "regd/manifest.h"
+#include "regd/remote_copy.h"
 
 namespace regd::cli {
 
@@ -213,7 +214,7 @@ Status Puller::pull_blob(const Descriptor& blob, std::string_view what, const Di
     return std::unexpected(writer.error());
   }
   m_progress.expect(0, (*reader)->size());
-  auto copied = copy_verified(**reader, blob, m_repo, [&](std::span<const char> chunk) -> Status {
+  auto copied = sync::copy_verified(**reader, blob, m_repo, [&](std::span<const char> chunk) -> Status {
     m_progress.add_bytes(chunk.size());
     return writer->write(chunk);
   });

@@ -8,22 +8,24 @@
 #include <mutex>
 #include <string>
 
+#include "regd/remote_copy.h"
+
 namespace regd::cli {
 
-// Thread-safe.
-class Progress {
+// Thread-safe. Copies of images (regd/remote_copy.h) report to it too.
+class Progress final : public sync::CopyProgress {
  public:
   Progress(bool enabled, std::string label);
-  ~Progress() { finish(); }
+  ~Progress() override { finish(); }
   // Clears the line and stops drawing: call before printing results.
   void finish();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
   // Adds to the expected totals (0 when unknown).
-  void expect(uint64_t items, uint64_t bytes);
-  void add_bytes(uint64_t bytes);
-  void add_item();
+  void expect(uint64_t items, uint64_t bytes) override;
+  void add_bytes(uint64_t bytes) override;
+  void add_item() override;
 
  private:
   void draw(bool force);

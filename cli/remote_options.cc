@@ -20,7 +20,7 @@ void add_remote_options(CLI::App* cmd, RemoteOptions& options) {
       ->default_str("4");
 }
 
-Result<std::unique_ptr<remote::Client>> open_remote(const std::string& host, const RemoteOptions& options) {
+Result<remote::ClientOptions> client_options(const RemoteOptions& options) {
   remote::ClientOptions client;
   client.tls_verify = options.tls_verify;
   client.ca_file = options.ca_file;
@@ -35,7 +35,15 @@ Result<std::unique_ptr<remote::Client>> open_remote(const std::string& host, con
     client.credentials = remote::Credentials{options.creds.substr(0, colon),
                                              colon == std::string::npos ? "" : options.creds.substr(colon + 1)};
   }
-  return remote::make_client(host, client);
+  return client;
+}
+
+Result<std::unique_ptr<remote::Client>> open_remote(const std::string& host, const RemoteOptions& options) {
+  auto client = client_options(options);
+  if (!client) {
+    return std::unexpected(client.error());
+  }
+  return remote::make_client(host, *client);
 }
 
 Result<remote::RemoteRef> parse_remote_arg(std::string_view text) {

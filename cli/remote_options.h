@@ -26,6 +26,9 @@ struct RemoteOptions {
 // Binds the options above to `cmd`.
 void add_remote_options(CLI::App* cmd, RemoteOptions& options);
 
+// The client options these stand for, for any host. Errors: invalid_argument (bad --creds).
+[[nodiscard]] Result<remote::ClientOptions> client_options(const RemoteOptions& options);
+
 // A client of `host` with these options. Errors: invalid_argument (bad --creds, --chunk-size,
 // an auth file that does not parse, an unreadable CA file).
 [[nodiscard]] Result<std::unique_ptr<remote::Client>> open_remote(const std::string& host,

@@ -4,7 +4,8 @@
 
 #include "exit_codes.h"
 #include "output.h"
-#include "remote_copy.h"
+#include "progress.h"
+#include "regd/remote_copy.h"
 
 namespace regd::cli {
 
@@ -36,7 +37,8 @@ std::string display(const EndArg& end) {
 }
 
 void print_report(const TransferOptions& options, const GlobalOptions& global, const EndArg& target,
-                  const std::string& tag, const Descriptor& top, const RemoteCopyStats& stats, uint64_t requests) {
+                  const std::string& tag, const Descriptor& top, const sync::RemoteCopyStats& stats,
+                  uint64_t requests) {
   if (options.json) {
     print_json({{"source", options.source},
                 {"destination", display(target)},
@@ -96,18 +98,18 @@ Result<int> run_transfer(const TransferOptions& options, const GlobalOptions& gl
   }
   std::unique_ptr<remote::Client> source_client;
   std::unique_ptr<remote::Client> target_client;
-  std::unique_ptr<ImageEnd> from;
-  std::unique_ptr<ImageEnd> to;
-  RemoteCopyOptions copy_options{options.referrers, options.mount_from};
+  std::unique_ptr<sync::ImageEnd> from;
+  std::unique_ptr<sync::ImageEnd> to;
+  sync::RemoteCopyOptions copy_options{options.referrers, options.mount_from};
   if (source->remote) {
     auto client = open_remote(source->ref.host, options.remote);
     if (!client) {
       return std::unexpected(client.error());
     }
     source_client = std::move(*client);
-    from = remote_end(*source_client, source->ref.repository);
+    from = sync::remote_end(*source_client, source->ref.repository);
   } else {
-    from = local_end(*session->registry, source->ref.repository);
+    from = sync::local_end(*session->registry, source->ref.repository);
   }
   if (target->remote) {
     auto client = open_remote(target->ref.host, options.remote);
@@ -115,16 +117,16 @@ Result<int> run_transfer(const TransferOptions& options, const GlobalOptions& gl
       return std::unexpected(client.error());
     }
     target_client = std::move(*client);
-    to = remote_end(*target_client, target->ref.repository);
+    to = sync::remote_end(*target_client, target->ref.repository);
     if (source->remote && source->ref.host == target->ref.host && source->ref.repository != target->ref.repository) {
       copy_options.mount_from.push_back(source->ref.repository);  // same registry: mount, never upload
     }
   } else {
-    to = local_end(*session->registry, target->ref.repository);
+    to = sync::local_end(*session->registry, target->ref.repository);
   }
   std::string tag = target->ref.tag.value_or(source->ref.tag.value_or(source->ref.digest ? "" : "latest"));
   Progress progress(show_progress(global), "copy " + display(*source));
-  ImageCopier copier(*from, *to, copy_options, progress);
+  sync::ImageCopier copier(*from, *to, copy_options, progress);
   auto top = copier.copy(source->ref.target(), tag);
   progress.finish();
   if (!top) {

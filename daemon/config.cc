@@ -191,6 +191,7 @@ void add_config_options(CLI::App& app, Config& c) {
       ->envname("REGD_DRAIN_TIMEOUT")
       ->capture_default_str();
   add_gc_options(app, c);
+  add_sync_options(app, c);
   add_auth_options(app, c.auth);
   add_tls_options(app, c.tls);
   add_limits_options(app, c.limits);
@@ -228,7 +229,10 @@ Status validate_config(const Config& c) {
   if (auto upstream = validate_upstream_config(c.upstream); !upstream) {
     return upstream;
   }
-  return validate_gc(c);
+  if (auto gc = validate_gc(c); !gc) {
+    return gc;
+  }
+  return validate_sync_config(c);
 }
 
 Status apply_config_file(CLI::App& app, const std::string& path) {

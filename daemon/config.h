@@ -4,6 +4,7 @@
 // about (docs/regd.md, "Configuration").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -114,6 +115,11 @@ struct Config {
   uint64_t prune_keep = 0;           // keep the N most recently pushed matching tags
   std::string prune_keep_within = "0";
   std::string prune_untagged_older_than = "0";
+  // Periodic mirroring (config_sync.cc, docs/mirror.md "Periodic sync inside regd"): the rules
+  // of regctl sync's file, run every sync_interval under the GC lease; credentials and TLS from
+  // the upstream_* options.
+  std::string sync_file;             // empty: no background sync
+  std::string sync_interval = "0";   // 0: 1h when sync_file is set (k_default_sync_interval)
   std::string link_refresh = "10m";  // writers re-touch links they rely on when older than this
   std::string immutable_tags;        // comma-separated tag patterns ("v*,release-*"); empty: none
   std::string config_file;           // --config / REGD_CONFIG
@@ -170,6 +176,17 @@ void add_upstream_options(CLI::App& app, UpstreamConfig& upstream);
 [[nodiscard]] Status validate_upstream_config(const UpstreamConfig& upstream);
 // "PREFIX=URL" values. Errors: invalid_argument naming the value.
 [[nodiscard]] Result<std::vector<UpstreamMapping>> parse_upstreams(const std::vector<std::string>& values);
+
+// config_sync.cc: binds --sync-file and --sync-interval, and checks them: the interval parses
+// and needs a file (validate_sync_config, part of validate_config); the file loads
+// (check_sync_file, which reads it: regd/sync.h, a missing file, bad JSON or an unknown key is
+// an error naming the file and the mirror). Errors: invalid_argument.
+void add_sync_options(CLI::App& app, Config& config);
+[[nodiscard]] Status validate_sync_config(const Config& config);
+[[nodiscard]] Status check_sync_file(const Config& config);
+// The interval of the background sync: --sync-interval, or 1h when it is 0 and a file is given;
+// 0 when there is no file. REQUIRES: validated.
+std::chrono::seconds sync_interval(const Config& config);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

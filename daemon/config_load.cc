@@ -66,6 +66,11 @@ Result<ConfigSources> finish_config(CLI::App& app, const Config& config, int arg
   if (auto valid = validate_config(config); !valid) {
     return std::unexpected(valid.error());
   }
+  // The one file read here rather than at start-up: its rules are configuration, so a bad one is
+  // a usage error (exit 2), also for --check-config and a SIGHUP reload.
+  if (auto rules = check_sync_file(config); !rules) {
+    return std::unexpected(rules.error());
+  }
   return sources;
 }
 

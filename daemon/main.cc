@@ -20,6 +20,7 @@
 #include "reload.h"
 #include "request_limits.h"
 #include "server.h"
+#include "sync_task.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -72,6 +73,43 @@ std::unique_ptr<BackgroundTask> start_prune(const Config& config, const std::sha
   return start_prune_task(storage, options, interval);
 }
 
+// The background sync of --sync-file: none on read-only instances (the lease is a write) or
+// without a file. The file was checked by validate_config; it is read again here. SIGHUP reads it
+// again (a file that no longer loads keeps the running rules); a changed --sync-file or
+// --sync-interval needs a restart.
+std::unique_ptr<BackgroundTask> start_sync(const Config& config, const std::shared_ptr<Storage>& storage,
+                                           Registry& registry, ServerState& state) {
+  auto interval = sync_interval(config);
+  if (interval.count() == 0) {
+    return nullptr;
+  }
+  if (config.read_only) {
+    log(LogLevel::warn, "background sync off: read-only instance", {{"sync_file", config.sync_file}});
+    return nullptr;
+  }
+  auto loaded = sync::load_sync_file(config.sync_file);
+  if (!loaded) {
+    throw std::runtime_error("--sync-file " + loaded.error().message);
+  }
+  auto rules = std::make_shared<SyncRules>(std::move(*loaded));
+  state.reloaders.add("sync-file", [rules, path = config.sync_file](const Config&) -> Result<Reloaded> {
+    auto reloaded = sync::load_sync_file(path);
+    if (!reloaded) {
+      return std::unexpected(reloaded.error());
+    }
+    rules->set(std::move(*reloaded));
+    return Reloaded::changed;
+  });
+  remote::ClientOptions client;
+  client.tls_verify = config.upstream.tls_verify;
+  client.ca_file = config.upstream.ca;
+  client.auth_file = config.upstream.authfile;
+  client.timeout = *parse_duration(config.upstream.timeout);
+  log(LogLevel::info, "background sync",
+      {{"sync_file", config.sync_file}, {"interval", format_duration(interval)}, {"mirrors", rules->get().size()}});
+  return start_sync_task(storage, registry, rules, std::move(client), interval, &state.metrics);
+}
+
 int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   auto shared = open_storage(config);
   if (!shared) {
@@ -89,6 +127,7 @@ int serve(const Config& config, ConfigSnapshot running, Reloaders::Load load) {
   auto pruning = start_prune(config, *shared);
   state.reloaders.set_config(std::move(running), std::move(load));
   state.reloaders.add("log-level", reload_log_level, {"log-level"});
+  auto syncing = start_sync(config, *shared, *registry, state);
   if (config.auth.enabled()) {
     auto auth = Auth::create(config.auth, &state.metrics);
     if (!auth) {

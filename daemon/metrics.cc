@@ -162,6 +162,26 @@ struct Metrics::Impl {
   Gauge& gc_last_success = family(prometheus::BuildGauge(), registry, "regd_gc_last_success_timestamp_seconds",
                                   "Unix time of this instance's last successful GC run; 0: none since start.")
                                .Add({});
+  Family<Counter>& sync_runs = family(prometheus::BuildCounter(), registry, "regd_sync_runs_total",
+                                      "Background sync runs (--sync-file), by outcome.");
+  Counter& sync_rule_failures = family(prometheus::BuildCounter(), registry, "regd_sync_rule_failures_total",
+                                       "Sync rules that failed in background sync runs.")
+                                    .Add({});
+  Counter& sync_manifests = family(prometheus::BuildCounter(), registry, "regd_sync_copied_manifests_total",
+                                   "Manifests background sync copied.")
+                                .Add({});
+  Counter& sync_blobs =
+      family(prometheus::BuildCounter(), registry, "regd_sync_copied_blobs_total", "Blobs background sync copied.")
+          .Add({});
+  Counter& sync_bytes = family(prometheus::BuildCounter(), registry, "regd_sync_copied_bytes_total",
+                               "Bytes of the blobs background sync copied.")
+                            .Add({});
+  Histogram& sync_duration = family(prometheus::BuildHistogram(), registry, "regd_sync_duration_seconds",
+                                    "Duration of the background sync runs that took the lease.")
+                                 .Add({}, k_gc_buckets);
+  Gauge& sync_last_success = family(prometheus::BuildGauge(), registry, "regd_sync_last_success_timestamp_seconds",
+                                    "Unix time of this instance's last sync run whose rules all succeeded; 0: none.")
+                                 .Add({});
 
   std::array<Histogram*, k_routes> duration_by_route{};
   std::array<Counter*, k_routes> received_by_route{};
@@ -169,7 +189,8 @@ struct Metrics::Impl {
   std::array<std::atomic<Counter*>, k_routes * k_methods * k_codes.size()> request_slots{};
   std::array<Counter*, 4> auth_by_reason{};
   std::array<Counter*, 4> limited_by_limit{};
-  std::array<Counter*, 3> gc_by_outcome{};  // success, skipped, failure
+  std::array<Counter*, 3> gc_by_outcome{};    // success, skipped, failure
+  std::array<Counter*, 3> sync_by_outcome{};  // SyncOutcome
   std::array<Counter*, 6> upstream_by_outcome{};
 
   Impl();
@@ -198,6 +219,10 @@ Metrics::Impl::Impl() {
   i = 0;
   for (auto outcome : {"success", "skipped", "failure"}) {
     gc_by_outcome[i++] = &gc_runs.Add({{"outcome", outcome}});
+  }
+  i = 0;
+  for (auto outcome : {"success", "skipped", "failure"}) {
+    sync_by_outcome[i++] = &sync_runs.Add({{"outcome", outcome}});
   }
   family(prometheus::BuildGauge(), registry, "regd_build_info", "The regd build; the value is always 1.")
       .Add({{"version", REGD_VERSION}})
@@ -312,6 +337,21 @@ void Metrics::gc_finished(const Result<GcReport>& report, std::chrono::steady_cl
   m_impl->gc_manifests.Increment(static_cast<double>(report->manifests_removed));
   m_impl->gc_uploads.Increment(static_cast<double>(report->uploads_removed));
   m_impl->gc_last_success.Set(unix_now());
+}
+
+void Metrics::sync_finished(const SyncRunMetrics& run, std::chrono::steady_clock::duration duration) {
+  m_impl->sync_by_outcome[static_cast<size_t>(run.outcome)]->Increment();
+  if (run.outcome == SyncOutcome::skipped) {
+    return;
+  }
+  m_impl->sync_duration.Observe(seconds(duration));
+  m_impl->sync_rule_failures.Increment(static_cast<double>(run.rules_failed));
+  m_impl->sync_manifests.Increment(static_cast<double>(run.manifests_copied));
+  m_impl->sync_blobs.Increment(static_cast<double>(run.blobs_copied));
+  m_impl->sync_bytes.Increment(static_cast<double>(run.bytes_copied));
+  if (run.outcome == SyncOutcome::success) {
+    m_impl->sync_last_success.Set(unix_now());
+  }
 }
 
 std::string Metrics::render() const {

@@ -44,6 +44,17 @@ enum class UpstreamEvent {
   error,        // the upstream failed and nothing was cached
 };
 
+// A background sync run: success (every rule ran), skipped (another instance held the lease),
+// failure (a rule failed, or the run could not start); what the rules that ran copied.
+enum class SyncOutcome { success, skipped, failure };
+struct SyncRunMetrics {
+  SyncOutcome outcome = SyncOutcome::success;
+  uint64_t rules_failed = 0;
+  uint64_t manifests_copied = 0;
+  uint64_t blobs_copied = 0;
+  uint64_t bytes_copied = 0;
+};
+
 class Metrics {
  public:
   Metrics();
@@ -74,6 +85,8 @@ class Metrics {
   // One background GC run and how long it took; an error of code conflict means the lease was
   // held by another instance (outcome "skipped").
   void gc_finished(const Result<GcReport>& report, std::chrono::steady_clock::duration duration);
+  // One background sync run (sync_task.h) and how long it took.
+  void sync_finished(const SyncRunMetrics& run, std::chrono::steady_clock::duration duration);
 
   // The exposition text (text/plain; version=0.0.4).
   std::string render() const;

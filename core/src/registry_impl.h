@@ -16,14 +16,7 @@
 #include "regd/manifest.h"
 #include "regd/registry.h"
 #include "regd/storage.h"
-
-// Returns the error of a Result whose value is not needed.
-#define REGD_TRY(expr)                           \
-  do {                                           \
-    if (auto regd_try_ = (expr); !regd_try_) {   \
-      return std::unexpected(regd_try_.error()); \
-    }                                            \
-  } while (false)
+#include "try.h"
 
 namespace regd {
 

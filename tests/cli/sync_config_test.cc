@@ -1,13 +1,13 @@
-#include "sync_config.h"
-
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "regd/sync.h"
 #include "test_util.h"
 
-namespace regd::cli {
+namespace regd::sync {
 namespace {
 
 TEST(SyncConfig, ParsesMirrorsWithGlobsRegexesNewestAndReferrers) {
@@ -66,5 +66,22 @@ TEST(SyncConfig, SelectsMatchingTagsAndTheNewestN) {
   EXPECT_EQ(select_tags((*rules)[1], {}), std::vector<std::string>{});
 }
 
+TEST(SyncConfig, LoadsAFileAndNamesItInErrors) {
+  testing::TempDir tmp;
+  auto path = (tmp.path() / "mirrors.json").string();
+  std::ofstream(path) << R"({"mirrors": [{"source": "docker://h/a", "target": "b", "tags": ["*"]}]})";
+  auto rules = load_sync_file(path);
+  ASSERT_OK(rules);
+  EXPECT_TRUE(writes_storage(*rules));
+  EXPECT_FALSE(reads_storage(*rules));
+  std::ofstream(path) << "{";
+  auto bad = load_sync_file(path);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::invalid_argument);
+  EXPECT_TRUE(bad.error().message.starts_with(path + ": ")) << bad.error().message;
+  EXPECT_ERRC(load_sync_file((tmp.path() / "absent.json").string()), Errc::invalid_argument);
+  EXPECT_ERRC(load_sync_file(tmp.path().string()), Errc::invalid_argument);
+}
+
 }  // namespace
-}  // namespace regd::cli
+}  // namespace regd::sync

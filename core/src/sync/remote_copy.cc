@@ -1,9 +1,10 @@
-#include "remote_copy.h"
+// ImageCopier (regd/remote_copy.h): children before parents, only what the destination lacks.
+#include "regd/remote_copy.h"
 
-#include "context.h"
 #include "regd/manifest.h"
+#include "try.h"
 
-namespace regd::cli {
+namespace regd::sync {
 
 Result<Descriptor> ImageCopier::copy(std::string_view reference, std::string_view tag) {
   auto top = copy_manifest(reference);
@@ -19,7 +20,7 @@ Result<Descriptor> ImageCopier::copy(std::string_view reference, std::string_vie
     if (!manifest) {
       return std::unexpected(manifest.error());
     }
-    REGD_CLI_TRY(m_to.put_manifest(tag, *manifest));
+    REGD_TRY(m_to.put_manifest(tag, *manifest));
   }
   return top;
 }
@@ -41,7 +42,7 @@ Result<Descriptor> ImageCopier::copy_manifest(std::string_view reference) {
     // Stored manifests have everything below them (registries refuse them otherwise).
     ++m_stats.manifests_present;
   } else {
-    REGD_CLI_TRY(copy_children(*manifest));
+    REGD_TRY(copy_children(*manifest));
     if (auto ok = m_to.put_manifest(self.digest.str(), *manifest); !ok) {
       return fail(ok.error().code, m_to.name() + "@" + self.digest.str() + ": " + ok.error().message);
     }
@@ -50,7 +51,7 @@ Result<Descriptor> ImageCopier::copy_manifest(std::string_view reference) {
   }
   m_done.insert(self.digest);
   if (m_options.referrers) {
-    REGD_CLI_TRY(copy_referrers(self.digest));
+    REGD_TRY(copy_referrers(self.digest));
   }
   return self;
 }
@@ -61,13 +62,13 @@ Status ImageCopier::copy_children(const Manifest& manifest) {
     return fail(parsed.error().code, m_from.name() + "@" + manifest.digest.str() + ": " + parsed.error().message);
   }
   for (const auto& child : parsed->manifests) {
-    REGD_CLI_TRY(copy_manifest(child.digest.str()));
+    REGD_TRY(copy_manifest(child.digest.str()));
   }
   if (parsed->config) {
-    REGD_CLI_TRY(copy_blob(*parsed->config, manifest.digest));
+    REGD_TRY(copy_blob(*parsed->config, manifest.digest));
   }
   for (const auto& layer : parsed->layers) {
-    REGD_CLI_TRY(copy_blob(layer, manifest.digest));
+    REGD_TRY(copy_blob(layer, manifest.digest));
   }
   return {};
 }
@@ -105,10 +106,10 @@ Status ImageCopier::copy_referrers(const Digest& subject) {
   }
   for (const auto& referrer : *referrers) {
     if (!m_done.contains(referrer.digest)) {
-      REGD_CLI_TRY(copy_manifest(referrer.digest.str()));
+      REGD_TRY(copy_manifest(referrer.digest.str()));
     }
   }
   return {};
 }
 
-}  // namespace regd::cli
+}  // namespace regd::sync

@@ -1,35 +1,45 @@
 // The two kinds of ImageEnd (remote_copy.h): a repository of the storage tree, through core's
 // Registry, and a repository of another registry, through core's remote::Client.
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "context.h"
-#include "file_io.h"
-#include "remote_copy.h"
+#include "posix_util.h"
+#include "regd/digest.h"
+#include "regd/remote_copy.h"
+#include "try.h"
 
-namespace regd::cli {
+namespace regd::sync {
 
 namespace {
 
-// A blob fetched from one registry on its way to another: a scratch file, so that the upload
-// can re-read it (retries, chunks) without holding it in memory.
+// Converts errno after an operation on the scratch file.
+std::unexpected<Error> spool_error(int err, const std::string& what) {
+  return fail(posix::errc_from_errno(err), what + ": " + std::strerror(err));
+}
+
+// A blob fetched from one registry on its way to another: an unnamed scratch file under
+// $TMPDIR (removed as soon as it is created, so nothing is left behind by a crash), so that the
+// upload can re-read it (retries, chunks) without holding it in memory.
 class SpoolFile final : public ReadFile {
  public:
   static Result<std::unique_ptr<SpoolFile>> create() {
-    auto dir = ScratchDir::create();
-    if (!dir) {
-      return std::unexpected(dir.error());
-    }
-    auto path = dir->path() / "blob";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/regd-spool-XXXXXX";
+    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
     if (fd < 0) {
-      return std::unexpected(errno_error(errno, path.string()));
+      return spool_error(errno, "scratch file " + pattern);
     }
-    return std::unique_ptr<SpoolFile>(new SpoolFile(std::move(*dir), fd));
+    ::unlink(pattern.c_str());
+    return std::unique_ptr<SpoolFile>(new SpoolFile(fd));
   }
   ~SpoolFile() override { ::close(m_fd); }
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
 
   Status append(std::span<const char> data) {
     while (!data.empty()) {
@@ -38,7 +48,7 @@ class SpoolFile final : public ReadFile {
         if (errno == EINTR) {
           continue;
         }
-        return std::unexpected(errno_error(errno, "scratch file"));
+        return spool_error(errno, "scratch file");
       }
       m_size += static_cast<uint64_t>(n);
       data = data.subspan(static_cast<size_t>(n));
@@ -53,20 +63,19 @@ class SpoolFile final : public ReadFile {
         return static_cast<size_t>(n);
       }
       if (errno != EINTR) {
-        return std::unexpected(errno_error(errno, "scratch file"));
+        return spool_error(errno, "scratch file");
       }
     }
   }
   int native_handle() const override { return m_fd; }
 
  private:
-  SpoolFile(ScratchDir dir, int fd) : m_dir(std::move(dir)), m_fd(fd) {}
-  ScratchDir m_dir;
+  explicit SpoolFile(int fd) : m_fd(fd) {}
   int m_fd;
   uint64_t m_size = 0;
 };
 
-remote::BlobSource source_of(ReadFile& file, Progress& progress) {
+remote::BlobSource source_of(ReadFile& file, CopyProgress& progress) {
   return [&file, &progress](uint64_t offset, std::span<char> buf) -> Result<size_t> {
     auto n = file.read_at(offset, buf);
     if (n) {
@@ -134,7 +143,7 @@ class LocalEnd final : public ImageEnd {
     return copy_verified(**file, blob, m_repo, sink);
   }
 
-  Status write_blob(const Descriptor& blob, ImageEnd& from, Progress& progress) override {
+  Status write_blob(const Descriptor& blob, ImageEnd& from, CopyProgress& progress) override {
     auto writer = m_registry.put_blob(m_repo, blob.digest);
     if (!writer) {
       return std::unexpected(writer.error());
@@ -143,7 +152,7 @@ class LocalEnd final : public ImageEnd {
       return {};
     }
     progress.expect(0, blob.size);
-    REGD_CLI_TRY(from.read_blob(blob, [&](std::span<const char> data) -> Status {
+    REGD_TRY(from.read_blob(blob, [&](std::span<const char> data) -> Status {
       progress.add_bytes(data.size());
       return (*writer)->write(data);
     }));
@@ -230,7 +239,7 @@ class RemoteEnd final : public ImageEnd {
     return m_client.get_blob(m_repo, blob.digest, blob.size, sink);
   }
 
-  Status write_blob(const Descriptor& blob, ImageEnd& from, Progress& progress) override {
+  Status write_blob(const Descriptor& blob, ImageEnd& from, CopyProgress& progress) override {
     auto file = from.open_blob(blob);
     if (!file && file.error().code != Errc::unsupported) {
       return std::unexpected(file.error());
@@ -241,7 +250,7 @@ class RemoteEnd final : public ImageEnd {
       if (!spool) {
         return std::unexpected(spool.error());
       }
-      REGD_CLI_TRY(from.read_blob(blob, [&](std::span<const char> data) { return (*spool)->append(data); }));
+      REGD_TRY(from.read_blob(blob, [&](std::span<const char> data) { return (*spool)->append(data); }));
       file = std::unique_ptr<ReadFile>(std::move(*spool));
     }
     progress.expect(0, blob.size);
@@ -261,6 +270,32 @@ class RemoteEnd final : public ImageEnd {
 
 }  // namespace
 
+Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name, const remote::BlobSink& sink) {
+  constexpr size_t k_buffer = 1 << 20;
+  Hasher hasher(blob.digest.algorithm());
+  std::vector<char> buf(k_buffer);
+  for (uint64_t offset = 0;;) {
+    auto n = file.read_at(offset, buf);
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    if (*n == 0) {
+      break;
+    }
+    std::span<const char> chunk(buf.data(), *n);
+    hasher.update(chunk);
+    if (auto ok = sink(chunk); !ok) {
+      return ok;
+    }
+    offset += *n;
+  }
+  if (hasher.digest() != blob.digest || hasher.size() != blob.size) {
+    return fail(Errc::corrupt, std::string(name) + "@" + blob.digest.str() +
+                                   ": stored blob does not match its digest or size (run regctl verify)");
+  }
+  return {};
+}
+
 std::unique_ptr<ImageEnd> local_end(Registry& registry, std::string repo) {
   return std::make_unique<LocalEnd>(registry, std::move(repo));
 }
@@ -269,4 +304,4 @@ std::unique_ptr<ImageEnd> remote_end(remote::Client& client, std::string repo) {
   return std::make_unique<RemoteEnd>(client, std::move(repo));
 }
 
-}  // namespace regd::cli
+}  // namespace regd::sync

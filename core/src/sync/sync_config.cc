@@ -1,14 +1,15 @@
-#include "sync_config.h"
-
+// The sync file (regd/sync.h): parsing, loading and tag selection.
 #include <algorithm>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "regd/reference.h"
 #include "regd/registry.h"
 #include "regd/remote.h"
+#include "regd/sync.h"
 
-namespace regd::cli {
+namespace regd::sync {
 
 namespace {
 
@@ -128,6 +129,36 @@ Result<std::vector<SyncRule>> parse_sync_config(std::string_view text) {
   return rules;
 }
 
+Result<std::vector<SyncRule>> load_sync_file(const std::string& path) {
+  constexpr std::streamoff k_max_size = 1 << 20;
+  std::ifstream input(path, std::ios::binary | std::ios::ate);
+  std::streamoff size = input ? static_cast<std::streamoff>(input.tellg()) : -1;
+  if (size < 0) {
+    return fail(Errc::invalid_argument, path + ": cannot read the sync file");
+  }
+  if (size > k_max_size) {
+    return fail(Errc::invalid_argument, path + ": larger than 1 MiB");
+  }
+  std::string text(static_cast<size_t>(size), '\0');
+  input.seekg(0);
+  if (!input.read(text.data(), size)) {
+    return fail(Errc::invalid_argument, path + ": cannot read the sync file");
+  }
+  auto rules = parse_sync_config(text);
+  if (!rules) {
+    return fail(Errc::invalid_argument, path + ": " + rules.error().message);
+  }
+  return rules;
+}
+
+bool reads_storage(const std::vector<SyncRule>& rules) {
+  return std::ranges::any_of(rules, [](const SyncRule& rule) { return !remote::is_docker_ref(rule.source); });
+}
+
+bool writes_storage(const std::vector<SyncRule>& rules) {
+  return std::ranges::any_of(rules, [](const SyncRule& rule) { return !remote::is_docker_ref(rule.target); });
+}
+
 bool version_less(std::string_view a, std::string_view b) {
   size_t i = 0;
   size_t j = 0;
@@ -185,4 +216,4 @@ std::vector<std::string> select_tags(const SyncRule& rule, std::vector<std::stri
   return all;
 }
 
-}  // namespace regd::cli
+}  // namespace regd::sync

@@ -1,7 +1,8 @@
 // Moving whole images between the storage tree and another registry (docker://), or between two
 // registries: manifests and indexes (children first), configs, layers and optionally referrers.
 // Only what the destination lacks is sent, so a repeated copy transfers nothing. Blobs stream
-// through with their digest checked before anything is committed.
+// through with their digest checked before anything is committed. Used by regctl (push, pull,
+// cp and sync with a docker:// end) and by regd's periodic sync (regd/sync.h); library regd_sync.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +12,22 @@
 #include <string_view>
 #include <vector>
 
-#include "progress.h"
 #include "regd/error.h"
 #include "regd/registry.h"
 #include "regd/remote.h"
 
-namespace regd::cli {
+namespace regd::sync {
+
+// Told how a copy advances (regctl draws a progress line from it). The defaults do nothing;
+// calls may come from the copying thread only.
+class CopyProgress {
+ public:
+  virtual ~CopyProgress() = default;
+  // Adds to the expected totals (0 when unknown).
+  virtual void expect(uint64_t /*items*/, uint64_t /*bytes*/) {}
+  virtual void add_bytes(uint64_t /*bytes*/) {}
+  virtual void add_item() {}
+};
 
 struct RemoteCopyStats {
   uint64_t manifests_copied = 0;
@@ -50,11 +61,16 @@ class ImageEnd {
   // The blob for reading at offsets; unsupported when this end can only stream (remote).
   [[nodiscard]] virtual Result<std::unique_ptr<ReadFile>> open_blob(const Descriptor& blob) = 0;
   // Stores a blob read from `from`.
-  [[nodiscard]] virtual Status write_blob(const Descriptor& blob, ImageEnd& from, Progress& progress) = 0;
+  [[nodiscard]] virtual Status write_blob(const Descriptor& blob, ImageEnd& from, CopyProgress& progress) = 0;
   [[nodiscard]] virtual Result<std::vector<Descriptor>> referrers(const Digest& subject) = 0;
   // Every tag of the repository. Errors: name_unknown.
   [[nodiscard]] virtual Result<std::vector<std::string>> list_tags() = 0;
 };
+
+// Reads stored `file` from its start into `sink`, hashing what passes; fails with corrupt (naming
+// `name`) unless the content is `blob`'s digest and size. Errors: io_error, corrupt, the sink's.
+[[nodiscard]] Status copy_verified(ReadFile& file, const Descriptor& blob, std::string_view name,
+                                   const remote::BlobSink& sink);
 
 // The storage tree's repository `repo`.
 std::unique_ptr<ImageEnd> local_end(Registry& registry, std::string repo);
@@ -64,7 +80,7 @@ std::unique_ptr<ImageEnd> remote_end(remote::Client& client, std::string repo);
 // Copies images from one end to the other. Not thread-safe.
 class ImageCopier {
  public:
-  ImageCopier(ImageEnd& from, ImageEnd& to, RemoteCopyOptions options, Progress& progress)
+  ImageCopier(ImageEnd& from, ImageEnd& to, RemoteCopyOptions options, CopyProgress& progress)
       : m_from(from), m_to(to), m_options(std::move(options)), m_progress(progress) {}
 
   // Copies `reference` (tag or digest) of the source and everything it references, stores it at
@@ -83,9 +99,9 @@ class ImageCopier {
   ImageEnd& m_from;
   ImageEnd& m_to;
   RemoteCopyOptions m_options;
-  Progress& m_progress;
+  CopyProgress& m_progress;
   std::set<Digest> m_done;
   RemoteCopyStats m_stats;
 };
 
-}  // namespace regd::cli
+}  // namespace regd::sync
