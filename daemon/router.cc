@@ -169,12 +169,11 @@ Route match_route(std::string_view path) {
   return repo_route(path.substr(4));
 }
 
-// The pipeline: match the route, the per-address rate limit (before auth: a flood of bad
+// The pipeline, for the route the caller matched: the per-address rate limit (before auth: a flood of bad
 // credentials costs no bcrypt), authenticate and authorize (every route, the token endpoint
 // included, passes here), the per-user rate limit, refuse writes on a read-only instance, take
 // an upload slot, run the handler.
-Outcome dispatch(Context& ctx, Request& request) {
-  Route route = match_route(request.path);
+Outcome dispatch(Context& ctx, Request& request, const Route& route) {
   request.route = route.kind;
   request.repository_name = route.name;
   ctx.state.metrics.request_routed(route.kind);

@@ -23,8 +23,9 @@ std::string_view route_name(RouteKind kind);
 // Pure path matching; no validation of name or reference beyond the shape of the path.
 Route match_route(std::string_view path);
 
-// Routes `request` (read-only mode and method checks included) and runs its handler. The
-// request is completed on the way (Request::user once authenticated).
-Outcome dispatch(Context& ctx, Request& request);
+// Runs `request` through the pipeline (read-only mode and method checks included) to the
+// handler of `route`, match_route(request.path), matched once by the caller. The request is
+// completed on the way (Request::user once authenticated).
+Outcome dispatch(Context& ctx, Request& request, const Route& route);
 
 }  // namespace regd::daemon

@@ -59,8 +59,8 @@ enum class BodyResult { ok, sink_error, broken };
 // which open and read a few small files from the page cache (a hop to the storage pool would
 // cost two context switches for less work than the hop). Everything else may wait on the disk
 // or run long (fsync, rename, directory scans, bcrypt at /v2/token) and goes to the pool.
-bool runs_inline(const Request& request) {
-  switch (match_route(request.path).kind) {
+bool runs_inline(const Request& request, RouteKind route) {
+  switch (route) {
     case RouteKind::base:
     case RouteKind::healthz:
     case RouteKind::metrics:
@@ -75,10 +75,10 @@ bool runs_inline(const Request& request) {
 }
 
 // The route's handler, with its exceptions turned into a 500.
-Outcome dispatch_request(Context& ctx, Request& request) {
+Outcome dispatch_request(Context& ctx, Request& request, const Route& route) {
   RequestIdScope scope(request.request_id);
   try {
-    return dispatch(ctx, request);
+    return dispatch(ctx, request, route);
   } catch (const std::exception& e) {
     log(LogLevel::error, "handler failed", {{"request_id", request.request_id}, {"error", e.what()}});
     return Outcome(error_response(500, "UNKNOWN", "internal error"));
@@ -402,10 +402,11 @@ asio::awaitable<bool> Session<Layer>::serve(http::request_parser<http::empty_bod
   unsigned version = parser.get().version();
   m_ctx.state.metrics.request_started();
   Outcome outcome;
-  if (runs_inline(request)) {
-    outcome = dispatch_request(m_ctx, request);
+  Route route = match_route(request.path);  // once per request: matching allocates its names
+  if (runs_inline(request, route.kind)) {
+    outcome = dispatch_request(m_ctx, request, route);
   } else {
-    outcome = co_await m_pool.run([&] { return dispatch_request(m_ctx, request); });
+    outcome = co_await m_pool.run([&] { return dispatch_request(m_ctx, request, route); });
   }
   bool body_done = !request.has_body();
   bool broken = false;
