@@ -60,6 +60,17 @@ class TempDir {
   std::filesystem::path m_path;
 };
 
+// The sample line of `series` in a Prometheus text exposition (e.g. "regd_x{a=\"b\"} 3"), or ""
+// when the text has none.
+inline std::string metric_sample(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) {
+    return "";
+  }
+  auto end = text.find('\n', at + 1);
+  return text.substr(at + 1, end - at - 1);
+}
+
 // A TCP port on 127.0.0.1 free at the time of the call (the kernel picks it).
 inline int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -17,6 +17,7 @@ namespace regd::daemon {
 namespace {
 
 using regd::testing::ImageSpec;
+using regd::testing::metric_sample;
 
 // The first append to an upload's data blocks until release() (an fsync stuck on a slow disk).
 // Released on destruction too, so a failing test ends instead of hanging the server's shutdown.
@@ -94,15 +95,6 @@ class SessionPool : public ::testing::Test {
   std::thread m_serving;
 };
 
-std::string sample(const std::string& text, const std::string& series) {
-  auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) {
-    return "";
-  }
-  auto end = text.find('\n', at + 1);
-  return text.substr(at + 1, end - at - 1);
-}
-
 TEST_F(SessionPool, ManifestGetAnswersWhileAnUploadIsStuckOnTheDisk) {
   auto digest = regd::testing::push_image(*m_registry, "app", "v1", ImageSpec(R"({"a":1})", {"layer"}));
   ASSERT_TRUE(digest);
@@ -138,8 +130,8 @@ TEST_F(SessionPool, ManifestGetAnswersWhileAnUploadIsStuckOnTheDisk) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
   ASSERT_TRUE(metrics);
-  EXPECT_EQ(sample(metrics->body, "regd_storage_pool_busy"), "regd_storage_pool_busy 1");
-  EXPECT_EQ(sample(metrics->body, "regd_storage_pool_queued"), "regd_storage_pool_queued 0");
+  EXPECT_EQ(metric_sample(metrics->body, "regd_storage_pool_busy"), "regd_storage_pool_busy 1");
+  EXPECT_EQ(metric_sample(metrics->body, "regd_storage_pool_queued"), "regd_storage_pool_queued 0");
 
   // The upload goes on normally afterwards.
   auto status = uploader.Get(location);
@@ -168,7 +160,7 @@ TEST_F(SessionPool, WritesStillWorkThroughThePool) {
   EXPECT_EQ(gone->status, 404);
   auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_EQ(sample(metrics->body, "regd_storage_pool_busy"), "regd_storage_pool_busy 0");
+  EXPECT_EQ(metric_sample(metrics->body, "regd_storage_pool_busy"), "regd_storage_pool_busy 0");
 }
 
 }  // namespace
