@@ -91,6 +91,10 @@ std::string tags_dir(std::string_view repo) {
   return join({repo_dir(repo), "_manifests/tags"});
 }
 
+std::string sorted_tags(std::string_view repo) {
+  return join({repo_dir(repo), "_manifests/tags.regd-index"});
+}
+
 std::string tag_dir(std::string_view repo, std::string_view tag) {
   return join({tags_dir(repo), tag});
 }
@@ -259,6 +263,10 @@ std::string gc_lease_lock() {
 
 std::string gc_clock() {
   return join({k_prefix, "_gc", "clock"});
+}
+
+std::string storage_clock() {
+  return "_regd/clock";
 }
 
 std::string gc_trash_root() {

@@ -41,6 +41,8 @@ std::string tag_current_dir(std::string_view repo, std::string_view tag);
 std::string tag_current_link(std::string_view repo, std::string_view tag);
 std::string tag_index_dir(std::string_view repo, std::string_view tag);
 std::string tag_index_link(std::string_view repo, std::string_view tag, const Digest& digest);
+// regd's sorted list of the tag names, beside tags/ (sorted_tags.h): _manifests/tags.regd-index.
+std::string sorted_tags(std::string_view repo);
 
 // _uploads/<id>/{data,startedat,lock,hashstates/<alg>/<offset>}.
 std::string upload_dir(std::string_view repo, std::string_view id);
@@ -83,6 +85,8 @@ std::string gc_root();
 std::string gc_lease();
 std::string gc_lease_lock();
 std::string gc_clock();
+// The marker whose mtime is the storage clock outside GC (sorted_tags.h): _regd/clock.
+std::string storage_clock();
 std::string gc_trash_root();
 std::string gc_trash(std::string_view run_id);
 

@@ -122,12 +122,18 @@ class Finder {
     return {};
   }
 
-  Status gc_dir() { return temps(layout::gc_root(), "", nullptr); }
+  // GC's directory, and the one of the storage clock outside GC (sorted_tags.h).
+  Status gc_dir() {
+    REGD_TRY(temps(layout::gc_root(), "", nullptr));
+    std::string clock = layout::storage_clock();
+    return temps(clock.substr(0, clock.rfind('/')), "", nullptr);
+  }
 
   Status repository(const std::string& repo) {
     REGD_TRY(link_root(repo, layout::layers_root(repo), LeftoverKind::layer_link));
     REGD_TRY(link_root(repo, layout::revisions_root(repo), LeftoverKind::revision_link));
     REGD_TRY(revisions_without_data(repo));
+    REGD_TRY(temps(layout::manifests_root(repo), repo, nullptr));  // a sorted tag list's write
     REGD_TRY(tags(repo));
     REGD_TRY(referrers(repo));
     return uploads(repo);

@@ -4,6 +4,7 @@
 #include "layout.h"
 #include "regd/reference.h"
 #include "registry_impl.h"
+#include "sorted_tags.h"
 
 namespace regd {
 
@@ -124,53 +125,68 @@ Status walk_repositories(Storage& storage, PageCollector& page, const std::strin
 
 }  // namespace
 
-// A tag directory without its current link is what an interrupted tag write or delete leaves
-// (docs/storage-layout.md, "Crash points"): it is not a tag. Only the names that make the page
-// are checked; when one of them is such a leftover the listing runs again checking every name
-// that would enter the page, so the cost stays bounded by the page, not by the tags.
+// Pages `names` (sorted, all > last) into `page`: only names whose current link exists are tags.
+// A tag directory without it is what an interrupted tag write or delete leaves
+// (docs/storage-layout.md, "Crash points"). Returns false once the page is full and `more` known.
+Result<bool> RegistryImpl::add_tag_to_page(std::string_view repo, std::string name, size_t n, Page& page) {
+  auto present = exists(layout::tag_current_link(repo, name));
+  if (!present) {
+    return std::unexpected(present.error());
+  }
+  if (!*present) {
+    return true;
+  }
+  if (page.items.size() == n) {
+    page.more = true;
+    return false;
+  }
+  page.items.push_back(std::move(name));
+  return true;
+}
+
+// A repository with at least tag_list_min tags answers from its sorted list (sorted_tags.h) while
+// that is current: a binary search to `last`, then the page's names, each checked for its current
+// link. Otherwise the tag directory is read and sorted, and the list rebuilt where it pays.
 // A repository without manifests has no tags to list (name_unknown), as the catalog does not list
 // it; one whose tags were all deleted but that still holds manifests lists none.
 Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::string_view last) {
   REGD_TRY(validate_repository(repo));
   REGD_TRY(require_manifests(repo));
-  auto page = collect_tags(repo, n, last, false);
-  if (!page) {
+  auto dir = m_storage->stat(layout::tags_dir(repo));
+  if (!dir) {
+    return dir.error().code == Errc::not_found ? Result<Page>(Page{}) : std::unexpected(dir.error());
+  }
+  Page page;
+  auto add = [&](std::string name) { return add_tag_to_page(repo, std::move(name), n, page); };
+  std::unique_ptr<SortedTags> list;
+  auto state = m_options.tag_list_min == 0 ? Result<SortedTags::State>(SortedTags::State::missing)
+                                           : SortedTags::open(*m_storage, repo, dir->mtime, list);
+  if (!state) {
+    return std::unexpected(state.error());
+  }
+  if (*state == SortedTags::State::current) {
+    REGD_TRY(list->for_each_after(last, add));
     return page;
   }
-  for (const std::string& tag : page->items) {
-    auto present = exists(layout::tag_current_link(repo, tag));
-    if (!present) {
-      return std::unexpected(present.error());
+  bool had_list = *state == SortedTags::State::stale;
+  auto names =
+      had_list ? rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, true) : read_tag_names(*m_storage, repo);
+  if (names && !had_list && m_options.tag_list_min > 0 && names->size() >= m_options.tag_list_min) {
+    names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false);
+  }
+  if (!names) {
+    return std::unexpected(names.error());
+  }
+  for (auto it = std::upper_bound(names->begin(), names->end(), last); it != names->end(); ++it) {
+    auto more = add(std::move(*it));
+    if (!more) {
+      return std::unexpected(more.error());
     }
-    if (!*present) {
-      return collect_tags(repo, n, last, true);
+    if (!*more) {
+      break;
     }
   }
   return page;
-}
-
-Result<Page> RegistryImpl::collect_tags(std::string_view repo, size_t n, std::string_view last, bool check) {
-  PageCollector page(n, last);
-  auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
-    if (entry.type != EntryType::directory || !validate_tag(entry.name) || !page.wants(entry.name)) {
-      return {};
-    }
-    if (check) {
-      auto present = exists(layout::tag_current_link(repo, entry.name));
-      if (!present) {
-        return std::unexpected(present.error());
-      }
-      if (!*present) {
-        return {};
-      }
-    }
-    page.offer(entry.name);
-    return {};
-  });
-  if (!listed && !is_missing(listed)) {
-    return std::unexpected(listed.error());
-  }
-  return std::move(page).finish();
 }
 
 Result<Page> RegistryImpl::list_repositories(size_t n, std::string_view last) {

@@ -112,8 +112,6 @@ class RegistryImpl final : public Registry {
   Status require_repo(std::string_view repo);
   // name_unknown when the repository holds no manifest (holds_manifest).
   Status require_manifests(std::string_view repo);
-  // The names of the tag directories of `repo` (a missing directory has none).
-  Result<std::vector<std::string>> tag_names(std::string_view repo);
 
   // ---- uploads (upload_ops.cc) ----
   // Validates repo and id, then checks that the session exists. Errors: upload_unknown.
@@ -131,8 +129,9 @@ class RegistryImpl final : public Registry {
   Status remove_upload(std::string_view repo, std::string_view id);
 
   // ---- listings (listing.cc) ----
-  // One page of the tag directories; with `check`, only those with a current link.
-  Result<Page> collect_tags(std::string_view repo, size_t n, std::string_view last, bool check);
+  // Adds `name` to a page of at most `n` tags when its current link exists; false once the page
+  // is full and another tag follows it.
+  Result<bool> add_tag_to_page(std::string_view repo, std::string name, size_t n, Page& page);
 
   // ---- manifests (manifest_ops.cc, referrers.cc) ----
   // Resolves a tag or digest reference to a manifest digest with a revision link in repo.

@@ -4,14 +4,11 @@
 #include "layout.h"
 #include "regd/reference.h"
 #include "registry_impl.h"
+#include "sorted_tags.h"
 
 namespace regd {
 
 namespace {
-
-bool is_missing(const Status& status) {
-  return !status && status.error().code == Errc::not_found;
-}
 
 // Removes `dir` and then its parents up to (not including) `stop` while they are empty; a
 // directory still holding anything (a nested repository, an upload) stays.
@@ -26,20 +23,6 @@ void remove_empty_dirs(Storage& storage, std::string dir, const std::string& sto
 
 }  // namespace
 
-Result<std::vector<std::string>> RegistryImpl::tag_names(std::string_view repo) {
-  std::vector<std::string> names;
-  auto listed = m_storage->list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
-    if (entry.type == EntryType::directory && validate_tag(entry.name)) {
-      names.push_back(entry.name);
-    }
-    return {};
-  });
-  if (!listed && !is_missing(listed)) {
-    return std::unexpected(listed.error());
-  }
-  return names;
-}
-
 Result<RepositoryRemoval> RegistryImpl::delete_repository(std::string_view repo) {
   REGD_TRY(validate_repository(repo));
   // A directory that only holds nested repositories (or uploads) is no repository to delete.
@@ -51,7 +34,7 @@ Result<RepositoryRemoval> RegistryImpl::delete_repository(std::string_view repo)
   if (!*manifests_dir && !*layers_dir) {
     return fail(Errc::name_unknown, "repository " + std::string(repo) + " not found");
   }
-  auto tags = tag_names(repo);
+  auto tags = read_tag_names(*m_storage, repo);
   if (!tags) {
     return std::unexpected(tags.error());
   }

@@ -78,6 +78,13 @@ TEST_F(LayoutCompat, Registry2ServesWhatRegdWrote) {
   ImageSpec spec(R"({"architecture":"amd64"})", {"first layer", std::string(2 << 20, 'z')});
   auto digest = push_image(*m_registry, "lib/app", "v1", spec);
   ASSERT_OK(digest);
+  // regd's sorted tag list beside tags/ (sorted_tags.h) is invisible to registry:2.
+  fs::last_write_time(repo_path("lib/app") / "_manifests/tags",
+                      fs::file_time_type::clock::now() - std::chrono::seconds(30));
+  RegistryOptions listing;
+  listing.tag_list_min = 1;
+  ASSERT_OK(make_registry(m_storage, listing)->list_tags("lib/app", 10, ""));
+  ASSERT_TRUE(fs::exists(repo_path("lib/app") / "_manifests/tags.regd-index"));
   auto catalog = m_client->Get("/v2/_catalog");
   ASSERT_TRUE(catalog);
   EXPECT_EQ(nlohmann::json::parse(catalog->body)["repositories"], nlohmann::json::array({"lib/app"}));

@@ -46,6 +46,10 @@ struct RegistryOptions {
   // the same (a deleted manifest is gone at once); only the content's read and parse are saved.
   // 0: nothing is kept, every GET reads and parses the stored bytes.
   size_t manifest_cache_size = 64 * 1024 * 1024;
+  // A repository with at least this many tags keeps a sorted list of their names beside its
+  // tag directory, rebuilt from the directory whenever that changed, so that a tags/list page
+  // costs the page rather than a read of every tag (docs/scaling.md, "Listings"). 0: never.
+  size_t tag_list_min = 1000;
 };
 
 // True when `tag` matches one of `patterns` (RegistryOptions::immutable_tags syntax).
