@@ -1,4 +1,4 @@
-// One client connection (a Beast TCP stream bound to its own strand) and the set of open
+// One client connection (a Beast TCP stream bound to the event loop that accepted it) and the set of open
 // connections, so that shutdown can close the idle ones. Internal to the daemon.
 #pragma once
 
@@ -15,7 +15,7 @@ namespace regd::daemon {
 struct Connection {
   explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
   boost::beast::tcp_stream stream;
-  bool idle = false;  // waiting for the next request; touched only on the stream's strand
+  bool idle = false;  // waiting for the next request; touched only on the stream's loop
 };
 
 // Thread-safe.

@@ -10,6 +10,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -29,9 +30,21 @@ namespace regd::daemon {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+std::vector<std::unique_ptr<asio::io_context>> first_loop() {
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  loops.push_back(std::make_unique<asio::io_context>(1));
+  return loops;
+}
+
+}  // namespace
+
 struct Server::Impl {
   explicit Impl(Context& c)
       : ctx(c),
+        loops(first_loop()),
+        io(*loops[0]),
         control(asio::make_strand(io)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM),
@@ -49,10 +62,19 @@ struct Server::Impl {
   void refuse(tcp::socket& socket);
   void run_loop(unsigned index);
   void keep_alive();
+  void stop_loops();
   std::string serving_status() const;
 
   Context& ctx;
-  asio::io_context io;
+  // One event loop per I/O thread, each run by that thread alone (concurrency hint 1), as nginx
+  // runs one per worker: a connection lives on the loop that accepted it, so its socket
+  // readiness and its handlers never hand over between threads (with one io_context shared by
+  // all threads, every completion went through a strand and woke another thread: more than half
+  // of regd's CPU on a 64 MiB blob GET was futex and scheduler wake-ups). Only a storage pool
+  // call crosses threads, there and back.
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  asio::io_context& io;                                   // loops[0]: also the acceptor, signals and timers
   asio::strand<asio::io_context::executor_type> control;  // acceptor, signals and timer live here
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -68,7 +90,14 @@ struct Server::Impl {
   std::atomic<bool> forced{false};  // a second signal stopped the drain
   uint64_t refused = 0;             // connections closed over --max-connections (control strand)
   std::chrono::steady_clock::time_point last_refusal_log;
+  size_t next_loop = 0;  // round robin over `loops` (control strand)
 };
+
+void Server::Impl::stop_loops() {
+  for (auto& loop : loops) {
+    loop->stop();
+  }
+}
 
 void Server::Impl::wait_signal() {
   signals.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -78,7 +107,7 @@ void Server::Impl::wait_signal() {
     if (ctx.state.draining) {
       log(LogLevel::warn, "second signal, stopping now", {{"signal", signal}, {"exit_status", k_exit_forced}});
       forced = true;
-      io.stop();
+      stop_loops();
       return;
     }
     begin_drain(signal);
@@ -126,7 +155,7 @@ void Server::Impl::stop_accepting() {
 }
 
 // Waits (bounded by drain_timeout) for in-flight requests, polling: connections finish on
-// their own strands and there is no cheaper portable way to be woken by the last one.
+// their own loops and there is no cheaper portable way to be woken by the last one.
 void Server::Impl::poll_drain() {
   auto open = tracker.size();
   if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
@@ -134,7 +163,7 @@ void Server::Impl::poll_drain() {
       log(LogLevel::warn, "drain timeout, closing connections", {{"open", open}});
     }
     log(LogLevel::info, "stopped");
-    io.stop();
+    stop_loops();
     return;
   }
   timer.expires_after(std::chrono::milliseconds(20));
@@ -147,7 +176,7 @@ void Server::Impl::poll_drain() {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   while (acceptor.is_open()) {
-    tcp::socket socket(asio::make_strand(io));
+    tcp::socket socket(*loops[next_loop++ % loops.size()]);
     boost::system::error_code ec;
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
@@ -186,12 +215,13 @@ void Server::Impl::refuse(tcp::socket& socket) {
 // An I/O thread. With the watchdog on, it leaves the event loop every slice to beat: a thread
 // that does not come back (stuck in a handler) stops the keep-alives.
 void Server::Impl::run_loop(unsigned index) {
+  auto& loop = *loops[index];
   if (!watchdog) {
-    io.run();
+    loop.run();
     return;
   }
-  while (!io.stopped()) {
-    io.run_for(watchdog->slice());
+  while (!loop.stopped()) {
+    loop.run_for(watchdog->slice());
     watchdog->beat(index, Watchdog::Clock::now());
   }
 }
@@ -246,7 +276,7 @@ Status Server::listen(const ListenAddress& address) {
 }
 
 void Server::stop() {
-  m_impl->io.stop();
+  m_impl->stop_loops();
 }
 
 uint16_t Server::port() const {
@@ -256,6 +286,12 @@ uint16_t Server::port() const {
 
 int Server::run(unsigned threads) {
   threads = std::max(threads, 1u);
+  while (m_impl->loops.size() < threads) {
+    m_impl->loops.push_back(std::make_unique<asio::io_context>(1));
+  }
+  for (auto& loop : m_impl->loops) {
+    m_impl->keep_running.push_back(asio::make_work_guard(*loop));  // a loop without connections yet
+  }
   m_impl->wait_signal();
   m_impl->wait_reload();
   asio::co_spawn(m_impl->control, m_impl->accept_loop(), asio::detached);
@@ -266,7 +302,7 @@ int Server::run(unsigned threads) {
   }
   notify_ready(m_impl->serving_status());
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) {
+  for (unsigned i = 1; i < m_impl->loops.size(); ++i) {
     pool.emplace_back([this, i] { m_impl->run_loop(i); });
   }
   m_impl->run_loop(0);

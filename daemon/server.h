@@ -1,5 +1,5 @@
-// The listening side of regd: an Asio io_context run by N threads, the acceptor, signal
-// handling and the graceful drain. Beast and Asio stay out of this header.
+// The listening side of regd: N event loops (Asio io_contexts), one per I/O thread, the
+// acceptor, signal handling and the graceful drain. Beast and Asio stay out of this header.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // The bounded worker pool that blocking storage work runs on (--storage-threads): the upload
 // body's writes and commits (fsync, rename), manifest PUTs, deletes, listings, referrers, the
 // readiness probe. A session hands one call over with `co_await pool.run(f)` and resumes on its
-// own strand once it returns, so the I/O threads only move bytes between sockets and the page
+// connection's event loop once it returns, so the I/O threads only move bytes between sockets and the page
 // cache and never wait behind another request's disk work. A connection has at most one call
 // here at a time: the queue is bounded by --max-connections. Engine file: includes Asio.
 #pragma once
