@@ -4,17 +4,29 @@
 # `regctl gc` runs in a loop with a 3 s grace window (regd refreshes links after 1 s). Afterwards
 # every push that was acknowledged and not deleted is complete and pulls byte-exact, `regctl
 # verify` is clean, and after a last GC registry:2's own garbage-collect finds nothing left.
+# GC_FS=cephfs: the same over one loopback CephFS, each instance and regctl on its own ceph-fuse
+# mount (root and /dev/fuse needed, else exit 77).
 # Usage: gc_stress_test.sh REGCTL REGD
 source "$(dirname "$0")/lib.sh"
 REGCTL=$1 REGD=$2
+[[ ${GC_FS:-local} == cephfs ]] && use_cephfs "$@"
 setup_work
-root=$WORK/root
+[[ ${GC_FS:-local} == cephfs ]] && start_cephfs
+declare -A roots
+for n in 1 2 3 ctl; do
+  if [[ ${GC_FS:-local} == cephfs ]]; then
+    roots[$n]=$(cephfs_root "$n")
+  else
+    roots[$n]=$WORK/root
+  fi
+done
+root=${roots[ctl]}
 CLIENTS=3 ROUNDS=6 IMAGES=6
 
 ports=()
 for i in 1 2 3; do
   ports+=("$(free_port)")
-  "$REGD" --root "$root" --listen "127.0.0.1:${ports[-1]}" --link-refresh 1s >"$WORK/regd$i.log" 2>&1 &
+  "$REGD" --root "${roots[$i]}" --listen "127.0.0.1:${ports[-1]}" --link-refresh 1s >"$WORK/regd$i.log" 2>&1 &
   PIDS+=($!)
 done
 for p in "${ports[@]}"; do wait_up "http://127.0.0.1:$p"; done

@@ -6,9 +6,41 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
 PIDS=()
+AFTER_STOP=()  # commands run at exit once the processes are gone (unmounting, say)
 setup_work() {
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/regd-gc.XXXXXX")
-  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+  trap cleanup_work EXIT
+}
+cleanup_work() {
+  local p cmd
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for cmd in "${AFTER_STOP[@]}"; do eval "$cmd" || true; done
+  if [ -n "${KEEP:-}" ] || grep -q " $WORK/" /proc/mounts; then
+    echo "kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+
+# GC_FS=cephfs (CTest's gc_gc_stress.cephfs): use_cephfs ARGS, called before setup_work,
+# re-executes the script in its own network namespace; start_cephfs, after setup_work, brings up
+# one CephFS on loopback; cephfs_root NAME prints the root for instance NAME on a ceph-fuse mount
+# of its own.
+use_cephfs() {
+  source "$(dirname "${BASH_SOURCE[0]}")/../scale/cephfs_env.sh"
+  cephfs_preflight
+  scale_enter_netns "$0" "$@"
+}
+start_cephfs() {
+  AFTER_STOP+=(cephfs_stop)
+  cephfs_start "$WORK/ceph" || fail "CephFS did not come up"
+}
+cephfs_root() {
+  local m=$WORK/fs/$1
+  mountpoint -q "$m" || cephfs_mount "$m" || fail "ceph-fuse mount for $1"
+  mkdir -p "$m/root"
+  echo "$m/root"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -3,6 +3,7 @@
 only), retrying as a real client does while instances behind the load balancer get killed.
 
   chaos_client.py push  --lb HOST:PORT --client N --seconds S --max-pushes M --out FILE
+  chaos_client.py pull  --lb HOST:PORT --client N --seconds S --out FILE
   chaos_client.py check --lb HOST:PORT RECORDS...
   chaos_client.py gone  --root ROOT RECORDS...
 
@@ -13,6 +14,9 @@ push: pushes images to chaos/c<N> until S seconds or M pushes have passed: per i
   digest). Every request is retried on connection errors and 5xx. FILE (JSON) records what was
   acknowledged: each manifest PUT answered 201 (repo, tag, digest, manifest text, the seed and
   size of every layer) and each delete answered 202, plus counters (retries, 5xx seen).
+pull: pulls for S seconds what the pushers pushed: the base image and the images of random tags
+  of chaos/c*, every blob checked against its digest (a tag deleted meanwhile may answer 404).
+  FILE records the pulls, the bytes and the longest request (retries included), and any problem.
 check: every acknowledged push that was not deleted pulls byte-identical through HOST:PORT.
 gone:  no layer or config unique to an acknowledged delete is left in ROOT's blob store.
 Exit status 0 when all holds, 1 otherwise (each problem printed).
@@ -342,6 +346,64 @@ def cmd_push(a):
     return 0
 
 
+def pull_image(client, repo, ref):
+    """Pulls repo:ref, checking every digest; returns (bytes, problems), or None when absent."""
+    status, hdrs, body = client.req("GET", "/v2/%s/manifests/%s" % (repo, ref), None, {"Accept": MANIFEST})
+    if status == 404:
+        return None
+    if status != 200:
+        return 0, ["%s:%s: manifest answered %d" % (repo, ref, status)]
+    problems = []
+    if hdrs.get("docker-content-digest") != sha256(body):
+        problems.append("%s:%s: manifest body does not match its digest" % (repo, ref))
+    manifest = json.loads(body)
+    size = len(body)
+    for desc in [manifest["config"]] + manifest["layers"]:
+        status, _, data = client.req("GET", "/v2/%s/blobs/%s" % (repo, desc["digest"]))
+        if status == 404:
+            continue  # deleted meanwhile and collected
+        if status != 200 or sha256(data) != desc["digest"]:
+            problems.append("%s:%s: blob %s: %d, content digest %s" % (repo, ref, desc["digest"], status, sha256(data)))
+        size += len(data)
+    return size, problems
+
+
+def cmd_pull(a):
+    client = Client(a.lb)
+    rng = random.Random("pull-%d" % a.client)
+    pulls = absent = size = 0
+    problems, longest = [], 0.0
+    deadline = time.time() + a.seconds
+    while time.time() < deadline:
+        repo, ref = BASE_REPO, "base"
+        if rng.random() < 0.7:
+            pushed = "chaos/c%d" % rng.randrange(8)
+            status, _, body = client.req("GET", "/v2/%s/tags/list" % pushed)
+            tags = (json.loads(body).get("tags") or []) if status == 200 else []
+            if tags:
+                repo, ref = pushed, rng.choice(tags)
+        t0 = time.time()
+        try:
+            result = pull_image(client, repo, ref)
+        except GiveUp as e:
+            result = (0, ["%s:%s: %s" % (repo, ref, e)])
+        longest = max(longest, time.time() - t0)
+        if result is None:
+            absent += 1
+            continue
+        pulls += 1
+        size += result[0]
+        problems += result[1]
+        time.sleep(0.05)
+    for line in problems:
+        print("BAD PULL: " + line, file=sys.stderr)
+    out = {"client": a.client, "pulls": pulls, "absent": absent, "bytes": size, "longest_s": round(longest, 2),
+           "problems": problems, "stats": client.stats}
+    with open(a.out, "w") as f:
+        json.dump(out, f)
+    return 1 if problems else 0
+
+
 def load_records(paths):
     pushes, deleted = [], {}
     for path in paths:
@@ -414,6 +476,11 @@ def main():
     p.add_argument("--max-pushes", type=int, default=200)
     p.add_argument("--seed", default="chaos")
     p.add_argument("--out", required=True)
+    q = sub.add_parser("pull")
+    q.add_argument("--lb", required=True)
+    q.add_argument("--client", type=int, required=True)
+    q.add_argument("--seconds", type=float, default=60)
+    q.add_argument("--out", required=True)
     c = sub.add_parser("check")
     c.add_argument("--lb", required=True)
     c.add_argument("records", nargs="+")
@@ -421,7 +488,7 @@ def main():
     g.add_argument("--root", required=True)
     g.add_argument("records", nargs="+")
     a = ap.parse_args()
-    return {"push": cmd_push, "check": cmd_check, "gone": cmd_gone}[a.cmd](a)
+    return {"push": cmd_push, "pull": cmd_pull, "check": cmd_check, "gone": cmd_gone}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -18,19 +18,28 @@
 # with a 5xx (their access logs, every incarnation: the clients' 5xx must all be HAProxy's own
 # 502/503 for requests a killed instance took down). Prints a summary line.
 # STORAGE local: one directory. gluster: a loopback GlusterFS volume, strict profile, one FUSE
-# mount per instance and one for regctl (root and /dev/fuse needed, else exit 77; runs in its
-# own network namespace).
-# Usage: chaos_test.sh local|gluster PATH_TO_REGD PATH_TO_REGCTL
+# mount per instance and one for regctl. cephfs: a loopback CephFS, one ceph-fuse mount per
+# instance and one for regctl. Both need root and /dev/fuse (else exit 77) and run in their own
+# network namespace.
+# cephfs-osd: redundancy with failover instead of instance kills. CephFS over three OSDs keeping
+# three copies; a third into the load one OSD is SIGKILLed (its in-memory store is lost, as a
+# failed disk), a third later replaced by an empty one that Ceph backfills; CHAOS_PULLERS (2)
+# clients pull and check digests through HAProxy all along. The same checks after the load, once
+# Ceph reports every placement group active+clean again, and the longest pull is reported.
+# Usage: chaos_test.sh local|gluster|cephfs|cephfs-osd PATH_TO_REGD PATH_TO_REGCTL
 set -euo pipefail
 KIND=$1
 REGD=$2
 REGCTL=$3
 here=$(cd "$(dirname "$0")" && pwd)
-[[ $KIND == local || $KIND == gluster ]] || { echo "usage: chaos_test.sh local|gluster REGD REGCTL" >&2; exit 2; }
+[[ $KIND == @(local|gluster|cephfs|cephfs-osd) ]] ||
+  { echo "usage: chaos_test.sh local|gluster|cephfs|cephfs-osd REGD REGCTL" >&2; exit 2; }
+[[ $KIND == cephfs* ]] && export SCALE_FS=cephfs # lib.sh brings it up
+[[ $KIND == cephfs-osd ]] && export CEPH_OSDS=3  # three copies of everything
 if [[ $KIND == gluster ]]; then
   source "$here/gluster_env.sh"
   gluster_preflight
-  gluster_enter_netns "$0" "$@"
+  scale_enter_netns "$0" "$@"
   gluster_pick_host
 fi
 source "$here/lib.sh"
@@ -48,6 +57,9 @@ if [[ $KIND == gluster ]]; then
   gluster_mount strict "$S/m1" "$S/m2" "$S/m3" "$S/m4"
   for i in 1 2 3; do IROOT[i$i]=$S/m$i/registry; done
   CTL_ROOT=$S/m4/registry
+elif [[ $KIND == cephfs* ]]; then
+  for n in "${NAMES[@]}"; do IROOT[$n]=$(root_of "$n" "$S/registry"); done
+  CTL_ROOT=$(root_of regctl "$S/registry")
 else
   for n in "${NAMES[@]}"; do IROOT[$n]=$S/root; done
   CTL_ROOT=$S/root
@@ -174,11 +186,37 @@ gc_loop() {
   done
 }
 
-step "chaos for ${SECONDS_LOAD}s: $CLIENTS clients through HAProxy, an instance SIGKILLed every 2-4 s, GC in a loop (${GC_FLAGS[*]:-no --link-refresh})"
+# osd_killer: a third into the load, SIGKILL a random OSD; a third later, replace it. Logs
+# "<time> killed|replaced osd.<id>".
+osd_killer() {
+  local victim=$((RANDOM % 3))
+  sleep $((SECONDS_LOAD / 3))
+  cephfs_kill_osd "$victim"
+  echo "$(date +%s.%N) killed osd.$victim" >>"$S/osd-events"
+  sleep $((SECONDS_LOAD / 3))
+  cephfs_replace_osd "$victim" || return 1
+  echo "$(date +%s.%N) replaced osd.$victim" >>"$S/osd-events"
+}
+
+if [[ $KIND == cephfs-osd ]]; then
+  step "failover for ${SECONDS_LOAD}s: $CLIENTS pushers and ${CHAOS_PULLERS:-2} pullers through HAProxy, an OSD SIGKILLed and replaced, GC in a loop"
+  osd_killer &
+else
+  step "chaos for ${SECONDS_LOAD}s: $CLIENTS clients through HAProxy, an instance SIGKILLed every 2-4 s, GC in a loop (${GC_FLAGS[*]:-no --link-refresh})"
+  killer &
+fi
 t_start=$(date +%s.%N)
-killer &
 KILLER=$!
 SCALE_PIDS+=("$KILLER")
+pullers=()
+if [[ $KIND == cephfs-osd ]]; then
+  for c in $(seq 1 "${CHAOS_PULLERS:-2}"); do
+    timeout $((SECONDS_LOAD + 120)) python3 "$here/chaos_client.py" pull --lb "$LB" --client "$c" \
+      --seconds "$SECONDS_LOAD" --out "$S/puller$c.json" 2>>"$S/pullers.err" &
+    pullers+=("$!")
+    SCALE_PIDS+=("$!")
+  done
+fi
 gc_loop &
 GC_PID=$!
 SCALE_PIDS+=("$GC_PID")
@@ -193,6 +231,8 @@ client_rc=0
 for pid in "${clients[@]}"; do wait "$pid" || client_rc=$?; done
 touch "$S/stop-kills" "$S/stop-gc"
 wait "$KILLER" || fail "the killer could not restart an instance: $(cat "$S/launch-failures" 2>/dev/null)"
+puller_rc=0
+for pid in "${pullers[@]}"; do wait "$pid" || puller_rc=$?; done
 KILLER=""
 wait "$GC_PID" || true
 load_s=$(awk "BEGIN { printf \"%.0f\", $(date +%s.%N) - $t_start }")
@@ -228,7 +268,20 @@ if ((gc_failed > 0)); then
   failures+=("$gc_failed of $(wc -l <"$S/gc.rcs") GC runs failed during the load; first: $(head -n 4 "$S/gc.failures" | tr '\n' ' ')")
 fi
 ((gc_ok >= 3)) || failures+=("only $gc_ok GC runs succeeded during the load")
-((kills >= 5)) || failures+=("only $kills kills during the load")
+if [[ $KIND == cephfs-osd ]]; then
+  grep -q replaced "$S/osd-events" 2>/dev/null || failures+=("the OSD was not killed and replaced: $(cat "$S/osd-events" 2>/dev/null)")
+  pulls=$(jq -s '[.[].pulls] | add' "$S"/puller*.json)
+  longest=$(jq -s '[.[].longest_s] | max' "$S"/puller*.json)
+  echo "   OSD: $(cut -d' ' -f2- "$S/osd-events" | paste -sd, -); pullers: $pulls pulls checked, longest pull ${longest}s," \
+    "$(jq -s '[.[].stats.retries] | add' "$S"/puller*.json) retries"
+  [[ $puller_rc == 0 ]] || failures+=("pulls failed or mismatched their digests: $(head -n 3 "$S/pullers.err" | tr '\n' ' ')")
+  ((pulls >= 10)) || failures+=("only $pulls pulls during the load")
+  t_heal=$(date +%s.%N)
+  cephfs_wait_clean 180 || failures+=("Ceph did not heal (active+clean) within 180 s")
+  echo "   healed (every placement group active+clean) $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t_heal }") s after the load"
+else
+  ((kills >= 5)) || failures+=("only $kills kills during the load")
+fi
 (($(stat_sum pushes_failed) == 0)) || failures+=("$(stat_sum pushes_failed) pushes never acknowledged: $(grep -m3 'given up\|PUT manifest' "$S/clients.err" | tr '\n' ' ')")
 ((acked >= 20)) || failures+=("only $acked pushes acknowledged")
 ((deleted >= 3)) || failures+=("only $deleted deletes acknowledged")

@@ -124,7 +124,7 @@ step "every acknowledged image is complete: pull all 20 back through the LB"
 for k in $(seq 20); do check_pull "$LB" fo/app "t$k" "$IMG" "${DIGEST[$k]}"; done
 [[ $(curl -fsS "http://$LB/v2/fo/app/tags/list" | jq '.tags | length') == 20 ]] || fail "tag count"
 if [[ -n $REGCTL ]]; then
-  timeout 120 "$REGCTL" --root "$ROOT" -q verify fo/app >"$SCALE_TMP/verify.out" 2>&1 || {
+  timeout 120 "$REGCTL" --root "$(root_of regctl "$ROOT")" -q verify fo/app >"$SCALE_TMP/verify.out" 2>&1 || {
     cat "$SCALE_TMP/verify.out" >&2
     fail "regctl verify after the kill"
   }

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # GlusterFS helpers for the scale-out scripts that run regd on a loopback GlusterFS volume
 # (gluster_test.sh, chaos_test.sh): sourced, never run. Source it before lib.sh and call
-# gluster_enter_netns first: it re-executes the script in its own network namespace.
+# scale_enter_netns (netns.sh) first: it re-executes the script in its own network namespace.
 # gluster_up.sh / gluster_down.sh (beside this file) do the work.
 
 GLUSTER_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$GLUSTER_SCRIPTS/netns.sh"
 
 # gluster_preflight: exits 77 without root or /dev/fuse, 1 without the GlusterFS packages.
 gluster_preflight() {
@@ -13,19 +14,6 @@ gluster_preflight() {
   if ! { command -v glusterd && command -v glusterfs && command -v gluster; } >/dev/null; then
     echo "FAIL: GlusterFS is not installed (scripts/install-deps.sh installs glusterfs-server glusterfs-client)" >&2
     exit 1
-  fi
-}
-
-# gluster_enter_netns SCRIPT ARGS...: re-executes SCRIPT in a private network namespace (lo up),
-# where glusterd's fixed port 24007 collides with nothing; returns if that is not possible.
-gluster_enter_netns() {
-  if [[ -z ${SCALE_NETNS:-} ]] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
-    exec env SCALE_NETNS=1 unshare -n bash -c 'ip link set lo up 2>/dev/null || true; exec bash "$0" "$@"' "$@"
-  fi
-  if [[ -n ${SCALE_NETNS:-} ]]; then
-    echo "running in a private network namespace"
-  else
-    echo "no private network namespace (unshare -n failed): using the host's 127.0.0.1:24007"
   fi
 }
 

@@ -20,7 +20,7 @@ source "$here/gluster_env.sh"
 { command -v glusterd && command -v glusterfs; } >/dev/null ||
   { echo "SKIP: GlusterFS not installed (scripts/install-deps.sh installs glusterfs-server glusterfs-client)"; exit 77; }
 gluster_preflight
-gluster_enter_netns "$0" "$@"
+scale_enter_netns "$0" "$@"
 gluster_pick_host
 
 source "$here/lib.sh"

@@ -134,7 +134,7 @@ check_final_state() {
     [[ -z $bad ]] || fail "$n answered 5xx: $bad"
   done
   if [[ -n ${REGCTL:-} ]]; then
-    timeout 120 "$REGCTL" --root "$ROOT" -q verify >"$SCALE_TMP/verify.out" 2>&1 || {
+    timeout 120 "$REGCTL" --root "$(root_of regctl "$ROOT")" -q verify >"$SCALE_TMP/verify.out" 2>&1 || {
       cat "$SCALE_TMP/verify.out" >&2
       fail "regctl verify"
     }

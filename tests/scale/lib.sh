@@ -6,6 +6,22 @@ set -euo pipefail
 
 SCALE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLES=$(cd "$SCALE_SRC/../../docs/examples" && pwd)
+# SCALE_FS=cephfs (CTest's *.cephfs variants): the roots under $SCALE_TMP live on one CephFS,
+# each instance on its own ceph-fuse mount (root_of). The script then runs in its own network
+# namespace (the Ceph monitor's port is fixed), which `source lib.sh` re-executes it into.
+SCALE_FS=${SCALE_FS:-local}
+case $SCALE_FS in
+  local) ;;
+  cephfs)
+    source "$SCALE_SRC/cephfs_env.sh"
+    cephfs_preflight
+    scale_enter_netns "$0" "$@"
+    ;;
+  *)
+    echo "SCALE_FS must be local or cephfs, not '$SCALE_FS'" >&2
+    exit 2
+    ;;
+esac
 SCALE_TMP=$(mktemp -d "${TMPDIR:-/tmp}/regd-scale.XXXXXX")
 chmod 755 "$SCALE_TMP" # nginx workers run as an unprivileged user
 SCALE_PIDS=()          # every background process we started
@@ -35,6 +51,8 @@ scale_cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # The mounts and the cluster last: every process holding files on them is gone.
+  [[ $SCALE_FS == cephfs ]] && cephfs_stop
   if [[ $rc != 0 && $rc != 77 ]]; then
     echo "--- logs of the failed run (tails) ---" >&2
     local f
@@ -64,6 +82,26 @@ skip() {
 SCALE_T0=$(date +%s.%N)
 step() { echo "== [$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $SCALE_T0 }")s] $*"; }
 
+# root_of NAME ROOT: the storage root instance (or tool) NAME uses for ROOT, a directory under
+# $SCALE_TMP: ROOT itself, or with SCALE_FS=cephfs the same path on NAME's own ceph-fuse mount
+# (mounted on first use).
+root_of() {
+  local name=$1 root=$2 m
+  if [[ $SCALE_FS == local ]]; then
+    echo "$root"
+    return
+  fi
+  [[ $root == "$SCALE_TMP"/* ]] || fail "root_of: $root is not under $SCALE_TMP"
+  m=$SCALE_TMP/fs/$name
+  mountpoint -q "$m" || cephfs_mount "$m" || fail "ceph-fuse mount for $name"
+  mkdir -p "$m/${root#"$SCALE_TMP"/}"
+  echo "$m/${root#"$SCALE_TMP"/}"
+}
+if [[ $SCALE_FS == cephfs ]]; then
+  step "CephFS: one monitor, manager, OSD and MDS on loopback; a ceph-fuse mount per instance"
+  cephfs_start "$SCALE_TMP/ceph" || fail "CephFS did not come up"
+fi
+
 need_cmds() {
   local c
   for c in "$@"; do
@@ -92,7 +130,8 @@ wait_status() {
 # start_regd NAME ROOT [FLAGS...]: regd on 127.0.0.1:<ephemeral>; sets PORT[NAME], PID[NAME].
 # Its stderr (JSON lines, one per request) goes to $SCALE_TMP/NAME.log.
 start_regd() {
-  local name=$1 root=$2
+  local name=$1 root
+  root=$(root_of "$1" "$2") || exit 1
   shift 2
   start_regd_args "$name" --root "$root" --listen 127.0.0.1:0 --threads 2 "$@"
 }
