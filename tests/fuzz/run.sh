@@ -36,11 +36,13 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p build-fuzz/findings
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-failed=()
-for t in "${targets[@]}"; do
+# run_target T: one target's run; its report lines go to $work/T.out, and $work/T.failed marks
+# a finding.
+run_target() {
+  local t=$1 log execs rate cov artifact kept
   mkdir -p "$work/$t" "$work/artifacts-$t"
   cp tests/fuzz/corpus/"$t"/* "$work/$t/"
-  dict=()
+  local dict=()
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   log=$work/$t.log
   if build-fuzz/tests/fuzz/fuzz_"$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
@@ -48,22 +50,48 @@ for t in "${targets[@]}"; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
-    echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), $cov, no findings"
-    continue
+    echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), $cov, no findings" >"$work/$t.out"
+    return
   fi
-  failed+=("$t")
-  echo "fuzz $t: FINDING" >&2
-  tail -n 60 "$log" >&2
-  for artifact in "$work/artifacts-$t"/*; do
-    [ -f "$artifact" ] || continue
-    kept=build-fuzz/findings/$t-$(basename "$artifact")
-    cp "$artifact" "$kept"
-    echo "reproduce: build-fuzz/tests/fuzz/fuzz_$t $kept" >&2
-    echo "input ($(wc -c <"$artifact") bytes, base64):" >&2
-    head -c 4096 "$artifact" | base64 >&2
-  done
+  touch "$work/$t.failed"
+  {
+    echo "fuzz $t: FINDING"
+    tail -n 60 "$log"
+    for artifact in "$work/artifacts-$t"/*; do
+      [ -f "$artifact" ] || continue
+      kept=build-fuzz/findings/$t-$(basename "$artifact")
+      cp "$artifact" "$kept"
+      echo "reproduce: build-fuzz/tests/fuzz/fuzz_$t $kept"
+      echo "input ($(wc -c <"$artifact") bytes, base64):"
+      head -c 4096 "$artifact" | base64
+    done
+  } >"$work/$t.out"
+}
+# As many targets at a time as there are cores, each a single-threaded libFuzzer process.
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= $(nproc))); then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
 done
-summary="fuzz: ${#targets[@]} targets, ${seconds} s each, $(($(date +%s) - start)) s in all"
+wait
+failed=()
+for t in "${targets[@]}"; do
+  if [ ! -e "$work/$t.out" ]; then
+    echo "fuzz $t: the run did not finish (its corpus could not be copied, or it was killed)" >"$work/$t.out"
+    touch "$work/$t.failed"
+  fi
+  if [ -e "$work/$t.failed" ]; then
+    failed+=("$t")
+    cat "$work/$t.out" >&2
+  else
+    cat "$work/$t.out"
+  fi
+done
+summary="fuzz: ${#targets[@]} targets, ${seconds} s each, $(nproc) at a time, $(($(date +%s) - start)) s in all"
 echo "$summary"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: findings in: ${failed[*]} (see docs/fuzzing.md to reproduce and minimize)" >&2
