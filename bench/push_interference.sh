@@ -2,9 +2,13 @@
 # bench/push_interference.sh — does a manifest GET wait behind other clients' pushes? Measures
 # manifest GET latency (wrk -t2 -c32 --latency, by tag) on an idle regd, then again while
 # PUSHERS clients each push 64 MiB blobs in a loop (upload, fsync, commit, rename) to the same
-# instance, and prints both p99s and their ratio (issue 13's target: within 2x).
+# instance, and prints both p99s and their ratio (issue 13's target: within 2x). Then the control:
+# the same pushes to a second regd process over the same root on the same machine, the GETs still
+# on the first. What the first instance's p99 gains in the control is the machine's share (CPU,
+# disk, page cache); what it gains beyond that when the pushes are its own is regd's (requests
+# queued behind other requests' work inside the process).
 #
-# Usage: bench/push_interference.sh [REGD]    (about 1 minute)
+# Usage: bench/push_interference.sh [REGD]    (about 1.5 minutes)
 # Env:   DURATION=10 (seconds per wrk run)  PUSHERS=8  BLOB_MIB=64  MAX_PUSHES=40 (per pusher,
 #        an upper bound; the pushers stop when the loaded wrk run ends)  CONNS=32
 #        KEEP=1 (keep the temp dir)  REGD_FLAGS="..." (extra regd flags)
@@ -28,14 +32,17 @@ port=$(free_port)
 base=http://127.0.0.1:$port
 # shellcheck disable=SC2086
 start_regd "$port" --log-format json --access-log false ${REGD_FLAGS:-}
+other_port=$(free_port)
+# shellcheck disable=SC2086
+start_regd "$other_port" --log-format json --access-log false ${REGD_FLAGS:-}
 
-push_blob() {  # REPO FILE DIGEST: POST then one PUT with the whole body; prints the status
-  local loc sep='?'
-  loc=$(curl -sS -o /dev/null -D - -X POST "$base/v2/$1/blobs/uploads/" | tr -d '\r' |
+push_blob() {  # REPO FILE DIGEST [BASE]: POST then one PUT with the whole body; prints the status
+  local loc sep='?' to=${4:-$base}
+  loc=$(curl -sS -o /dev/null -D - -X POST "$to/v2/$1/blobs/uploads/" | tr -d '\r' |
     awk 'tolower($1)=="location:" {print $2}')
   [[ $loc == *\?* ]] && sep='&'
   curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
-    -T "$2" "$base$loc${sep}digest=$3"
+    -T "$2" "$to$loc${sep}digest=$3"
 }
 
 # The image every GET asks for.
@@ -70,29 +77,46 @@ for i in $(seq 1 "$PUSHERS"); do
   head -c "$((BLOB_MIB * 1024 * 1024))" /dev/urandom >"$work/blob$i"
   sha256sum "$work/blob$i" | cut -d' ' -f1 >"$work/blob$i.sha"
 done
-touch "$work/pushing"
-for i in $(seq 1 "$PUSHERS"); do
-  (
-    dig=sha256:$(cat "$work/blob$i.sha")
-    for n in $(seq 1 "$MAX_PUSHES"); do
-      [[ -e $work/pushing ]] || break
-      echo "$(push_blob "load$i-$n" "$work/blob$i" "$dig")" >>"$work/push$i.codes"
-    done
-  ) &
-  pids+=($!)
-done
-sleep 1  # the uploads are under way
-get "$work/loaded.txt"
-rm -f "$work/pushing"
-wait "${pids[@]:1}" 2>/dev/null || true
-pushes=$(cat "$work"/push*.codes 2>/dev/null | grep -c '^201$' || true)
-failed=$(cat "$work"/push*.codes 2>/dev/null | grep -vc '^201$' || true)
+# loaded NAME BASE: a wrk run while the pushers push to BASE; their status codes go to
+# $work/NAME.push*.codes.
+loaded() {
+  local name=$1 to=$2 i
+  local pushers=()
+  touch "$work/pushing"
+  for i in $(seq 1 "$PUSHERS"); do
+    (
+      dig=sha256:$(cat "$work/blob$i.sha")
+      for n in $(seq 1 "$MAX_PUSHES"); do
+        [[ -e $work/pushing ]] || break
+        echo "$(push_blob "$name$i-$n" "$work/blob$i" "$dig" "$to")" >>"$work/$name.push$i.codes"
+      done
+    ) &
+    pushers+=($!)
+  done
+  sleep 1  # the uploads are under way
+  get "$work/$name.txt"
+  rm -f "$work/pushing"
+  wait "${pushers[@]}" 2>/dev/null || true
+}
+codes() {  # NAME: "completed failed" pushes of that run
+  local ok bad
+  ok=$(cat "$work/$1".push*.codes 2>/dev/null | grep -c '^201$' || true)
+  bad=$(cat "$work/$1".push*.codes 2>/dev/null | grep -vc '^201$' || true)
+  echo "$ok $bad"
+}
+loaded same "$base"
+loaded other "http://127.0.0.1:$other_port"
 
 idle=$(p99 "$work/idle.txt")
-loaded=$(p99 "$work/loaded.txt")
+same=$(p99 "$work/same.txt")
+other=$(p99 "$work/other.txt")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a/b}'; }
+read -r same_ok same_bad < <(codes same)
+read -r other_ok other_bad < <(codes other)
 printf 'regd %s\n' "$("$REGD" --version 2>/dev/null | head -1)"
-printf '%-34s %10s %10s\n' "manifest GET by tag" "req/s" "p99 ms"
-printf '%-34s %10s %10s\n' "idle" "$(rps "$work/idle.txt")" "$idle"
-printf '%-34s %10s %10s\n' "while $PUSHERS x ${BLOB_MIB} MiB pushes" "$(rps "$work/loaded.txt")" "$loaded"
-printf 'p99 loaded / idle: %s   (pushes completed: %s, failed: %s)\n' \
-  "$(awk -v a="$loaded" -v b="$idle" 'BEGIN {printf "%.2fx", a/b}')" "$pushes" "$failed"
+printf '%-50s %10s %10s %12s\n' "manifest GET by tag, one instance" "req/s" "p99 ms" "p99 / idle"
+printf '%-50s %10s %10s %12s\n' "idle" "$(rps "$work/idle.txt")" "$idle" "1.00x"
+printf '%-50s %10s %10s %12s\n' "while $PUSHERS x ${BLOB_MIB} MiB pushes to it" "$(rps "$work/same.txt")" "$same" "$(ratio "$same" "$idle")"
+printf '%-50s %10s %10s %12s\n' "while the same pushes go to another regd process" "$(rps "$work/other.txt")" "$other" "$(ratio "$other" "$idle")"
+printf 'pushes completed/failed: %s/%s to it, %s/%s to the other process\n' "$same_ok" "$same_bad" "$other_ok" "$other_bad"
+printf "regd's own share (p99 with its own pushes / with the other process's): %s\n" "$(ratio "$same" "$other")"
