@@ -73,24 +73,8 @@ measure regd "$regd_pid" "http://127.0.0.1:$port"
 
 if command -v docker-registry >/dev/null; then
   dport=$(free_port)
-  cat >"$work/dist.yml" <<YML
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/dist
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$dport
-YML
-  docker-registry serve "$work/dist.yml" >"$work/dist.log" 2>&1 &
-  dist_pid=$!
-  pids+=($dist_pid)
+  start_distribution "$work/dist" "$dport"
+  dist_pid=${pids[-1]}
   wait_up "http://127.0.0.1:$dport"
   measure registry:2 "$dist_pid" "http://127.0.0.1:$dport"
 fi
