@@ -3,16 +3,27 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 namespace regd::daemon {
 
 CredentialCache::CredentialCache(Clock::duration ttl, size_t capacity) : m_ttl(ttl), m_capacity(capacity) {
-  if (RAND_bytes(m_secret.data(), static_cast<int>(m_secret.size())) != 1) {
+  std::array<unsigned char, SHA256_CBLOCK> inner{};
+  if (RAND_bytes(inner.data(), 32) != 1) {  // the key: 32 random bytes, zero-padded to a block
     throw std::runtime_error("no random bytes for the credential cache key");
   }
+  auto outer = inner;
+  for (size_t i = 0; i < inner.size(); ++i) {
+    inner[i] ^= 0x36;
+    outer[i] ^= 0x5c;
+  }
+  SHA256_Init(&m_inner);
+  SHA256_Update(&m_inner, inner.data(), inner.size());
+  SHA256_Init(&m_outer);
+  SHA256_Update(&m_outer, outer.data(), outer.size());
+  OPENSSL_cleanse(inner.data(), inner.size());
+  OPENSSL_cleanse(outer.data(), outer.size());
 }
 
 size_t CredentialCache::KeyHash::operator()(const Key& key) const {
@@ -23,9 +34,12 @@ size_t CredentialCache::KeyHash::operator()(const Key& key) const {
 
 CredentialCache::Key CredentialCache::key_of(std::string_view header) const {
   Key key{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), m_secret.data(), static_cast<int>(m_secret.size()),
-       reinterpret_cast<const unsigned char*>(header.data()), header.size(), key.data(), &length);
+  SHA256_CTX ctx = m_inner;
+  SHA256_Update(&ctx, header.data(), header.size());
+  SHA256_Final(key.data(), &ctx);
+  ctx = m_outer;
+  SHA256_Update(&ctx, key.data(), key.size());
+  SHA256_Final(key.data(), &ctx);
   return key;
 }
 
