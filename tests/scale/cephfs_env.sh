@@ -23,6 +23,21 @@ cephfs_preflight() {
 # most 60 characters); returns 1 with the log's tail when it does not come up.
 cephfs_start() {
   CEPHFS_STATE=$1
+  if [[ -z ${SCALE_NETNS:-} && -z ${CEPH_MON_PORT:-} ]]; then
+    # The host's loopback, shared with other tests: two free ports in a row for the monitor.
+    CEPH_MON_PORT=$(python3 -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()')
+    export CEPH_MON_PORT
+  fi
   if ! timeout 150 bash "$CEPHFS_SCRIPTS/ceph_up.sh" "$CEPHFS_STATE" >>"$CEPHFS_STATE.log" 2>&1; then
     tail -n 20 "$CEPHFS_STATE.log" >&2
     echo "CephFS could not be brought up (ceph_up.sh, output above)" >&2
