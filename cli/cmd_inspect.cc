@@ -30,18 +30,11 @@ Result<std::string> read_small_blob(Registry& registry, std::string_view repo, c
     return std::unexpected(reader.error());
   }
   std::string content((*reader)->size() < k_max_config ? (*reader)->size() : k_max_config, '\0');
-  size_t done = 0;
-  while (done < content.size()) {
-    auto n = (*reader)->read_at(done, std::span<char>(content.data() + done, content.size() - done));
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      break;
-    }
-    done += *n;
+  auto done = read_full_at(**reader, 0, content);
+  if (!done) {
+    return std::unexpected(done.error());
   }
-  content.resize(done);
+  content.resize(*done);
   return content;
 }
 

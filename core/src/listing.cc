@@ -60,10 +60,6 @@ class PageCollector {
   std::vector<std::string> m_heap;
 };
 
-bool is_missing(const Status& status) {
-  return !status && status.error().code == Errc::not_found;
-}
-
 // Offers every repository under `dir` (whose name is `prefix`) to the collector. Prunes subtrees
 // by their key range, not by visiting order, so the result is the exact lexical order of full
 // names ("a-b" < "a/b" < "a_b") however the directories list. The subdirectories are descended

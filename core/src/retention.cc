@@ -9,16 +9,13 @@
 #include "regd/reference.h"
 #include "regd/registry.h"
 #include "registry_impl.h"
+#include "sorted_tags.h"
 
 namespace regd {
 
 namespace {
 
 constexpr size_t k_max_link_size = 256;
-
-bool is_missing(const Status& status) {
-  return !status && status.error().code == Errc::not_found;
-}
 
 // A tag as it is now: where it points and when it was last set; nullopt when it is gone or its
 // link does not parse (not a tag prune may judge).
@@ -42,18 +39,12 @@ bool same_tag(const std::optional<PrunedTag>& now, const PrunedTag& judged) {
 }
 
 Result<std::vector<PrunedTag>> read_tags(Storage& storage, const std::string& repo) {
-  std::vector<std::string> names;
-  auto listed = storage.list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
-    if (entry.type == EntryType::directory && validate_tag(entry.name)) {
-      names.push_back(entry.name);
-    }
-    return {};
-  });
-  if (!listed && !is_missing(listed)) {
-    return std::unexpected(listed.error());
+  auto names = read_tag_names(storage, repo);
+  if (!names) {
+    return std::unexpected(names.error());
   }
   std::vector<PrunedTag> tags;
-  for (const std::string& name : names) {
+  for (const std::string& name : *names) {
     auto tag = read_tag(storage, repo, name, layout::tag_current_link(repo, name));
     if (!tag) {
       return std::unexpected(tag.error());

@@ -24,24 +24,10 @@ std::string header(Clock::time_point dir_mtime) {
   return std::string(k_magic) + std::to_string(to_ns(dir_mtime)) + "\n";
 }
 
-bool is_missing(const Status& status) {
-  return !status && status.error().code == Errc::not_found;
-}
-
 Result<size_t> read_some(ReadFile& file, uint64_t offset, std::string& buf, size_t size) {
   buf.resize(size);
-  size_t got = 0;
-  while (got < size) {
-    auto n = file.read_at(offset + got, std::span<char>(buf.data() + got, size - got));
-    if (!n) {
-      return std::unexpected(n.error());
-    }
-    if (*n == 0) {
-      break;
-    }
-    got += *n;
-  }
-  buf.resize(got);
+  auto got = read_full_at(file, offset, buf);
+  buf.resize(got ? *got : 0);
   return got;
 }
 

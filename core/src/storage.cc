@@ -10,6 +10,21 @@ StorageStats& storage_stats() {
   return stats;
 }
 
+Result<size_t> read_full_at(ReadFile& file, uint64_t offset, std::span<char> buf) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    auto n = file.read_at(offset + got, buf.subspan(got));
+    if (!n) {
+      return std::unexpected(n.error());
+    }
+    if (*n == 0) {
+      break;
+    }
+    got += *n;
+  }
+  return got;
+}
+
 Status Storage::write_file(const std::string& path, std::string_view data) {
   auto file = create(path);
   if (!file) {

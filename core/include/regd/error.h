@@ -52,4 +52,9 @@ inline std::unexpected<Error> fail(Errc code, std::string message) {
   return std::unexpected<Error>(Error{code, std::move(message)});
 }
 
+// True when `status` failed because its path does not exist.
+inline bool is_missing(const Status& status) {
+  return !status && status.error().code == Errc::not_found;
+}
+
 }  // namespace regd

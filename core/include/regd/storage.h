@@ -48,6 +48,10 @@ class ReadFile {
   virtual int native_handle() const = 0;
 };
 
+// Reads from `offset` until `buf` is full or the file ends; returns the bytes read.
+// Errors: io_error.
+[[nodiscard]] Result<size_t> read_full_at(ReadFile& file, uint64_t offset, std::span<char> buf);
+
 // A new file being written to a temp name beside its target. Destroying it without a successful
 // commit() removes the temp file.
 class WriteFile {
