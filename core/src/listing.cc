@@ -167,8 +167,13 @@ Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::strin
   bool had_list = *state == SortedTags::State::stale;
   auto names =
       had_list ? rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, true) : read_tag_names(*m_storage, repo);
+  // Large enough for a list: rebuilding reads the directory again (after the storage clock, as
+  // it must), so only once the directory has settled; while tags keep coming, one read a page.
   if (names && !had_list && m_options.tag_list_min > 0 && names->size() >= m_options.tag_list_min) {
-    names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false);
+    auto now = m_storage->now(layout::storage_clock());
+    if (now && *now - dir->mtime >= k_sorted_tags_settle) {
+      names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false);
+    }
   }
   if (!names) {
     return std::unexpected(names.error());
