@@ -77,29 +77,67 @@ Request to_request(const http::request_parser<http::empty_body>& parser) {
   return r;
 }
 
-void to_beast(Response& response, const Request& request, unsigned version, bool keep_alive,
-              http::response<http::string_body>& out) {
-  bool head = request.method == Method::head;
-  bool bodiless = response.status == 204 || response.status == 304;
-  bool with_file = (response.file || response.stream) && !head && !bodiless;
-  out.version(version == 10 ? 10 : 11);
-  out.result(response.status);
-  for (auto& h : response.headers) {
-    out.insert(h.name, h.value);
+namespace {
+
+bool bodiless(const Response& response) {
+  return response.status == 204 || response.status == 304;
+}
+
+// Headers the session writes itself.
+bool session_header(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Connection") ||
+         iequals(name, "Docker-Distribution-API-Version") || iequals(name, "X-Request-Id");
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+bool sends_file(const Response& response, const Request& request) {
+  return (response.file || response.stream) && request.method != Method::head && !bodiless(response);
+}
+
+bool sends_body(const Response& response, const Request& request) {
+  return request.method != Method::head && !bodiless(response) && !sends_file(response, request);
+}
+
+std::string response_head(const Response& response, const Request& request, unsigned version, bool keep_alive) {
+  std::string out;
+  out.reserve(256);
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(std::to_string(response.status));
+  out.push_back(' ');
+  auto reason = http::obsolete_reason(http::int_to_status(response.status));
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  for (const auto& h : response.headers) {
+    if (!session_header(h.name)) {
+      append_field(out, h.name, h.value);
+    }
   }
-  out.set("Docker-Distribution-API-Version", "registry/2.0");
-  out.set("X-Request-Id", request.request_id);
-  out.keep_alive(keep_alive);
-  if (bodiless) {
-    out.erase(http::field::content_length);
-  } else if (with_file) {
-    out.content_length(response.file_length);
-  } else if (!head || !response.find("Content-Length")) {
-    out.content_length(response.body.size());
+  append_field(out, "Docker-Distribution-API-Version", "registry/2.0");
+  append_field(out, "X-Request-Id", request.request_id);
+  if (bodiless(response)) {
+    // no Content-Length
+  } else if (sends_file(response, request)) {
+    append_field(out, "Content-Length", std::to_string(response.file_length));
+  } else if (const auto* given = response.find("Content-Length"); request.method == Method::head && given != nullptr) {
+    append_field(out, "Content-Length", *given);
+  } else {
+    append_field(out, "Content-Length", std::to_string(response.body.size()));
   }
-  if (!head && !bodiless && !with_file) {
-    out.body() = std::move(response.body);
+  if (version == 10 && keep_alive) {
+    append_field(out, "Connection", "keep-alive");
+  } else if (version != 10 && !keep_alive) {
+    append_field(out, "Connection", "close");
   }
+  out.append("\r\n");
+  return out;
 }
 
 }  // namespace regd::daemon

@@ -4,15 +4,12 @@
 #include <cctype>
 
 namespace regd::daemon {
-namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
   });
 }
-
-}  // namespace
 
 std::string_view Request::header(std::string_view name) const {
   for (const auto& h : headers) {

@@ -19,6 +19,9 @@
 
 namespace regd::daemon {
 
+// ASCII case-insensitive equality (header names, token values).
+bool iequals(std::string_view a, std::string_view b);
+
 enum class Method { get, head, post, put, patch, del, other };
 
 struct Header {

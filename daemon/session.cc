@@ -49,10 +49,6 @@ std::chrono::steady_clock::duration seconds(double s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return beast::iequals(beast::string_view(a.data(), a.size()), beast::string_view(b.data(), b.size()));
-}
-
 enum class BodyResult { ok, sink_error, broken };
 
 // Requests served on the I/O thread itself: probes, /metrics and the reads of manifests and blobs,
@@ -599,26 +595,23 @@ asio::awaitable<bool> Session<Layer>::discard_body(uint64_t length) {
 template <class Layer>
 asio::awaitable<bool> Session<Layer>::write_response(const Request& request, Response& response, unsigned version,
                                                      bool keep_alive) {
-  bool bodiless = response.status == 204 || response.status == 304;
-  bool with_file = (response.file || response.stream) && request.method != Method::head && !bodiless;
-  http::response<http::string_body> res;
-  to_beast(response, request, version, keep_alive, res);
-  m_bytes_out = with_file ? response.file_length : res.body().size();
+  bool with_body = sends_body(response, request);
+  bool with_file = sends_file(response, request);
+  auto head = response_head(response, request, version, keep_alive);
+  m_bytes_out = with_file ? response.file_length : with_body ? response.body.size() : 0;
   beast::error_code ec;
   raw().expires_after(seconds(m_ctx.config.body_timeout));
-  http::response_serializer<http::string_body> serializer{res};
-  if (with_file) {
-    co_await http::async_write_header(io(), serializer, asio::redirect_error(use_awaitable, ec));
-    if (ec) {
-      co_return false;
-    }
-    if (response.stream) {
-      co_return co_await send_stream(*response.stream, response.file_length);
-    }
-    co_return co_await send_file(*response.file, response.file_offset, response.file_length);
+  // Header and an in-memory body leave in one sendmsg.
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                            with_body ? asio::buffer(response.body) : asio::const_buffer()};
+  co_await asio::async_write(io(), buffers, asio::redirect_error(use_awaitable, ec));
+  if (ec || !with_file) {
+    co_return !ec;
   }
-  co_await http::async_write(io(), serializer, asio::redirect_error(use_awaitable, ec));
-  co_return !ec;
+  if (response.stream) {
+    co_return co_await send_stream(*response.stream, response.file_length);
+  }
+  co_return co_await send_file(*response.file, response.file_offset, response.file_length);
 }
 
 // Blob bytes go from the page cache to the socket with sendfile(2); over TLS, or from other

@@ -79,8 +79,9 @@ Result<std::string> PosixStorage::read(const std::string& path, size_t max_size)
     return std::unexpected(fd.error());
   }
   FdGuard guard(*fd);
-  // Read to EOF, never past the limit; no fstat first: a link or a manifest takes one read and
-  // the one that sees EOF, and a file over the limit fails once max_size bytes were read.
+  // Read to EOF, never past the limit; no fstat first. A read of a regular file returns less
+  // than asked only at its end (local and FUSE/NFS alike), so a link or a manifest that fits the
+  // buffer takes one read; a file over the limit fails once max_size bytes were read.
   std::string out;
   char buf[16384];
   for (;;) {
@@ -99,6 +100,9 @@ Result<std::string> PosixStorage::read(const std::string& path, size_t max_size)
                   "read " + shown(*full) + ": over the limit of " + std::to_string(max_size) + " bytes");
     }
     out.append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof buf) {
+      return out;
+    }
   }
 }
 
