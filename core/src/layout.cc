@@ -269,6 +269,10 @@ std::string storage_clock() {
   return "_regd/clock";
 }
 
+std::string catalog_list(std::string_view prefix) {
+  return prefix.empty() ? "_regd/catalog/_list" : join({"_regd/catalog", prefix, "_list"});
+}
+
 std::string gc_trash_root() {
   return join({k_prefix, "_trash"});
 }

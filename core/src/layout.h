@@ -85,8 +85,12 @@ std::string gc_root();
 std::string gc_lease();
 std::string gc_lease_lock();
 std::string gc_clock();
-// The marker whose mtime is the storage clock outside GC (sorted_tags.h): _regd/clock.
+// The marker whose mtime is the storage clock outside GC (sorted_names.h): _regd/clock.
 std::string storage_clock();
+// The sorted list of the directory of repositories under `prefix` (listing.cc), outside the
+// registry tree: _regd/catalog/<prefix>/_list, _regd/catalog/_list for the root. No name
+// component starts with '_', so a list never collides with a nested one's directory.
+std::string catalog_list(std::string_view prefix);
 std::string gc_trash_root();
 std::string gc_trash(std::string_view run_id);
 

@@ -4,6 +4,7 @@
 #include "layout.h"
 #include "regd/reference.h"
 #include "registry_impl.h"
+#include "sorted_names.h"
 #include "sorted_tags.h"
 
 namespace regd {
@@ -38,6 +39,7 @@ class PageCollector {
   }
 
   bool after_last(std::string_view name) const { return name > m_last; }
+  std::string_view last() const { return m_last; }
   size_t limit() const { return m_limit; }
   // True when the page is full and nothing >= `name` can enter it any more.
   bool closed_from(std::string_view name) const { return m_heap.size() >= m_limit && name >= m_heap.front(); }
@@ -60,64 +62,201 @@ class PageCollector {
   std::vector<std::string> m_heap;
 };
 
-// Offers every repository under `dir` (whose name is `prefix`) to the collector. Prunes subtrees
-// by their key range, not by visiting order, so the result is the exact lexical order of full
-// names ("a-b" < "a/b" < "a_b") however the directories list. The subdirectories are descended
-// in the order of their names, at most a page of them per listing of `dir`: once the page is full
-// and closed from a subdirectory's name, no later one can add to it, so a page costs one listing
-// of each directory on the way plus the subtrees of about a page of names, wherever it starts.
-// A directory with more candidates than that (empty ones, whose subtrees add nothing) is listed
-// again after the last one visited.
-Status walk_repositories(Storage& storage, PageCollector& page, const std::string& dir, const std::string& prefix,
-                         int depth) {
-  std::string visited;  // the candidates up to this name are done (empty: none yet)
-  bool first = true;
-  for (;;) {
-    PageCollector children(page.limit(), visited);
-    auto listed = storage.list(dir, [&](const DirEntry& entry) -> Status {
-      if (entry.name.starts_with('_')) {
-        if (first && entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix) &&
-            page.wants(prefix)) {
-          // Checked only for names that would make the page: an emptied repository is not listed.
-          auto held = holds_manifest(storage, prefix);
-          if (!held) {
-            return std::unexpected(held.error());
+// A name component is at most 255 characters: a name and its newline always fit in a line.
+constexpr SortedNamesFormat k_catalog_format{"regd-sorted-repositories 1 ", 256};
+
+// Offers every repository under a directory to the collector, in the exact lexical order of full
+// names ("a-b" < "a/b" < "a_b") however the directories list: subtrees are pruned by their key
+// range, not by visiting order. A directory with at least `list_min` repositories below it is read
+// from its sorted list (sorted_names.h) while that is current, so a page costs a binary search
+// and the page's subtrees there instead of a read of the whole directory.
+class RepositoryWalk {
+ public:
+  RepositoryWalk(Storage& storage, PageCollector& page, size_t list_min)
+      : m_storage(storage), m_page(page), m_list_min(list_min) {}
+
+  // Offers the repositories under `dir`, whose name is `prefix` ("" for the root).
+  Status walk(const std::string& dir, const std::string& prefix, int depth) {
+    if (m_list_min > 0) {
+      std::unique_ptr<SortedNames> list;
+      auto state = open_list(dir, prefix, list);
+      if (!state) {
+        return state.error().code == Errc::not_found ? Status{} : Status(std::unexpected(state.error()));
+      }
+      if (*state == SortedNames::State::current) {
+        return walk_list(*list, dir, prefix, depth);
+      }
+      return walk_dir(dir, prefix, depth, *state == SortedNames::State::stale);
+    }
+    return walk_dir(dir, prefix, depth, false);
+  }
+
+ private:
+  Result<SortedNames::State> open_list(const std::string& dir, const std::string& prefix,
+                                       std::unique_ptr<SortedNames>& list) {
+    auto dir_mtime = [&]() -> Result<Clock::time_point> {
+      auto info = m_storage.stat(dir);
+      if (!info) {
+        return std::unexpected(info.error());
+      }
+      return info->mtime;
+    };
+    return SortedNames::open(m_storage, layout::catalog_list(prefix), k_catalog_format, dir_mtime, list);
+  }
+
+  Status offer_self(const std::string& prefix) {
+    // Checked only for names that would make the page: an emptied repository is not listed.
+    auto held = holds_manifest(m_storage, prefix);
+    if (!held) {
+      return std::unexpected(held.error());
+    }
+    if (*held) {
+      m_page.offer(prefix);
+    }
+    return {};
+  }
+
+  bool may_add(const std::string& name) const {
+    // Every name in this subtree is `name` or starts with `name/`: all lie in [name, name + "0").
+    return m_page.after_last(name + "0") && !m_page.closed_from(name);
+  }
+
+  // The subdirectories are descended in the order of their names, at most a page of them per
+  // listing of `dir`: once the page is full and closed from a subdirectory's name, no later one
+  // can add to it. A directory with more candidates than that (empty ones, whose subtrees add
+  // nothing) is listed again after the last one visited. A directory found large enough gets
+  // its sorted list once it has settled.
+  Status walk_dir(const std::string& dir, const std::string& prefix, int depth, bool had_list) {
+    std::string visited;  // the candidates up to this name are done (empty: none yet)
+    bool first = true;
+    size_t children_seen = 0;
+    for (;;) {
+      PageCollector children(m_page.limit(), visited);
+      auto listed = m_storage.list(dir, [&](const DirEntry& entry) -> Status {
+        if (entry.name.starts_with('_')) {
+          if (first && entry.name == "_manifests" && !prefix.empty() && validate_repository(prefix) &&
+              m_page.wants(prefix)) {
+            return offer_self(prefix);
           }
-          if (*held) {
-            page.offer(prefix);
-          }
+          return {};
+        }
+        if (entry.type != EntryType::directory || depth >= k_max_depth || !validate_repository(entry.name)) {
+          return {};
+        }
+        ++children_seen;
+        std::string name = prefix.empty() ? entry.name : prefix + "/" + entry.name;
+        if (may_add(name)) {
+          children.offer(std::move(name));
         }
         return {};
+      });
+      // A directory removed while we walk is simply gone.
+      if (!listed) {
+        return is_missing(listed) ? Status{} : listed;
       }
-      if (entry.type != EntryType::directory || depth >= k_max_depth || !validate_repository(entry.name)) {
+      if (first && m_list_min > 0 && (had_list || children_seen >= m_list_min)) {
+        rebuild_list(dir, prefix, had_list);
+      }
+      first = false;
+      Page batch = std::move(children).finish();
+      for (const std::string& name : batch.items) {
+        if (m_page.closed_from(name)) {
+          return {};
+        }
+        REGD_TRY(walk(dir + "/" + name.substr(name.rfind('/') + 1), name, depth + 1));
+      }
+      if (!batch.more) {
         return {};
       }
-      std::string name = prefix.empty() ? entry.name : prefix + "/" + entry.name;
-      // Every name in this subtree is `name` or starts with `name/`: all lie in [name, name + "0").
-      if (!page.after_last(name + "0") || page.closed_from(name)) {
-        return {};
+      visited = batch.items.back();
+    }
+  }
+
+  // Lists `dir` again once it has settled and writes its list, or removes a list of a directory
+  // that shrank below list_min. Best effort: a read-only or full storage keeps listing.
+  void rebuild_list(const std::string& dir, const std::string& prefix, bool had_list) {
+    auto info = m_storage.stat(dir);
+    if (!info || !settled(m_storage, info->mtime)) {
+      return;
+    }
+    std::vector<std::string> names;
+    auto listed = m_storage.list(dir, [&](const DirEntry& entry) -> Status {
+      if (entry.type == EntryType::directory && !entry.name.starts_with('_') && validate_repository(entry.name)) {
+        names.push_back(entry.name);
       }
-      children.offer(std::move(name));
       return {};
     });
-    // A directory removed while we walk is simply gone.
     if (!listed) {
-      return is_missing(listed) ? Status{} : listed;
+      return;
     }
-    first = false;
-    Page batch = std::move(children).finish();
-    for (const std::string& name : batch.items) {
-      if (page.closed_from(name)) {
-        return {};
+    if (names.size() < m_list_min) {
+      if (had_list) {
+        (void)m_storage.remove(layout::catalog_list(prefix));
       }
-      REGD_TRY(walk_repositories(storage, page, dir + "/" + name.substr(name.rfind('/') + 1), name, depth + 1));
+      return;
     }
-    if (!batch.more) {
+    std::sort(names.begin(), names.end());
+    (void)write_sorted_names(m_storage, layout::catalog_list(prefix), k_catalog_format, info->mtime, names);
+  }
+
+  // From the list: the children that can hold names after `last`, in order. With `rest` the part
+  // of `last` inside this directory and `head` its first component, those are the children from
+  // `head` on, and the ones before it whose subtree still sorts after `rest`: exactly the proper
+  // prefixes of `head` followed in it by '-' or '.' (which sort before '/'; "a/x" > "a-b").
+  Status walk_list(SortedNames& list, const std::string& dir, const std::string& prefix, int depth) {
+    if (!prefix.empty() && validate_repository(prefix) && m_page.wants(prefix)) {
+      REGD_TRY(offer_self(prefix));
+    }
+    if (depth >= k_max_depth) {
       return {};
     }
-    visited = batch.items.back();
+    std::string_view last = m_page.last();
+    std::string_view rest;
+    if (prefix.empty()) {
+      rest = last;
+    } else if (last.starts_with(prefix + "/")) {
+      rest = last.substr(prefix.size() + 1);
+    } else if (last > prefix + "/") {
+      return {};  // the whole directory sorts before `last`
+    }
+    std::string_view head = rest.substr(0, rest.find('/'));
+    bool done = false;
+    auto visit = [&](std::string child) -> Result<bool> {
+      std::string name = prefix.empty() ? child : prefix + "/" + child;
+      if (m_page.closed_from(name)) {
+        done = true;
+        return false;
+      }
+      if (m_page.after_last(name + "0")) {
+        REGD_TRY(walk(dir + "/" + child, name, depth + 1));
+      }
+      return true;
+    };
+    for (size_t k = 1; k < head.size() && !done; ++k) {
+      if (head[k] != '-' && head[k] != '.') {
+        continue;
+      }
+      auto present = list.contains(head.substr(0, k));
+      if (!present) {
+        return std::unexpected(present.error());
+      }
+      if (*present) {
+        auto more = visit(std::string(head.substr(0, k)));
+        if (!more) {
+          return std::unexpected(more.error());
+        }
+      }
+    }
+    if (done) {
+      return {};
+    }
+    return list.for_each_after(head, true, visit);
   }
-}
+
+  Storage& m_storage;
+  PageCollector& m_page;
+  size_t m_list_min;
+};
 
 }  // namespace
 
@@ -154,24 +293,23 @@ Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::strin
   }
   Page page;
   auto add = [&](std::string name) { return add_tag_to_page(repo, std::move(name), n, page); };
-  std::unique_ptr<SortedTags> list;
-  auto state = m_options.tag_list_min == 0 ? Result<SortedTags::State>(SortedTags::State::missing)
-                                           : SortedTags::open(*m_storage, repo, dir->mtime, list);
+  std::unique_ptr<SortedNames> list;
+  auto state = m_options.tag_list_min == 0 ? Result<SortedNames::State>(SortedNames::State::missing)
+                                           : open_sorted_tags(*m_storage, repo, dir->mtime, list);
   if (!state) {
     return std::unexpected(state.error());
   }
-  if (*state == SortedTags::State::current) {
-    REGD_TRY(list->for_each_after(last, add));
+  if (*state == SortedNames::State::current) {
+    REGD_TRY(list->for_each_after(last, false, add));
     return page;
   }
-  bool had_list = *state == SortedTags::State::stale;
+  bool had_list = *state == SortedNames::State::stale;
   auto names =
       had_list ? rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, true) : read_tag_names(*m_storage, repo);
   // Large enough for a list: rebuilding reads the directory again (after the storage clock, as
   // it must), so only once the directory has settled; while tags keep coming, one read a page.
   if (names && !had_list && m_options.tag_list_min > 0 && names->size() >= m_options.tag_list_min) {
-    auto now = m_storage->now(layout::storage_clock());
-    if (now && *now - dir->mtime >= k_sorted_tags_settle) {
+    if (settled(*m_storage, dir->mtime)) {
       names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false);
     }
   }
@@ -192,7 +330,8 @@ Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::strin
 
 Result<Page> RegistryImpl::list_repositories(size_t n, std::string_view last) {
   PageCollector page(n, last);
-  REGD_TRY(walk_repositories(*m_storage, page, layout::repositories_root(), "", 0));
+  RepositoryWalk walk(*m_storage, page, m_options.catalog_list_min);
+  REGD_TRY(walk.walk(layout::repositories_root(), "", 0));
   return std::move(page).finish();
 }
 

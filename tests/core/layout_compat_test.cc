@@ -78,13 +78,20 @@ TEST_F(LayoutCompat, Registry2ServesWhatRegdWrote) {
   ImageSpec spec(R"({"architecture":"amd64"})", {"first layer", std::string(2 << 20, 'z')});
   auto digest = push_image(*m_registry, "lib/app", "v1", spec);
   ASSERT_OK(digest);
-  // regd's sorted tag list beside tags/ (sorted_tags.h) is invisible to registry:2.
-  fs::last_write_time(repo_path("lib/app") / "_manifests/tags",
-                      fs::file_time_type::clock::now() - std::chrono::seconds(30));
+  // regd's sorted tag list beside tags/ (sorted_tags.h) and the catalog's lists under _regd/
+  // are invisible to registry:2.
+  auto past = fs::file_time_type::clock::now() - std::chrono::seconds(30);
+  for (const fs::path& dir : {repo_path("lib/app") / "_manifests/tags", v2() / "repositories", repo_path("lib")}) {
+    fs::last_write_time(dir, past);
+  }
   RegistryOptions listing;
   listing.tag_list_min = 1;
+  listing.catalog_list_min = 1;
   ASSERT_OK(make_registry(m_storage, listing)->list_tags("lib/app", 10, ""));
+  ASSERT_OK(make_registry(m_storage, listing)->list_repositories(10, ""));
   ASSERT_TRUE(fs::exists(repo_path("lib/app") / "_manifests/tags.regd-index"));
+  ASSERT_TRUE(fs::exists(m_dir.path() / "_regd/catalog/_list"));
+  ASSERT_TRUE(fs::exists(m_dir.path() / "_regd/catalog/lib/_list"));
   auto catalog = m_client->Get("/v2/_catalog");
   ASSERT_TRUE(catalog);
   EXPECT_EQ(nlohmann::json::parse(catalog->body)["repositories"], nlohmann::json::array({"lib/app"}));

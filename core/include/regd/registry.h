@@ -50,6 +50,10 @@ struct RegistryOptions {
   // tag directory, rebuilt from the directory whenever that changed, so that a tags/list page
   // costs the page rather than a read of every tag (docs/scaling.md, "Listings"). 0: never.
   size_t tag_list_min = 1000;
+  // Likewise for _catalog: a directory of repositories (the root, or a namespace such as
+  // "library") with at least this many keeps a sorted list of their names under _regd/catalog/.
+  // 0: never.
+  size_t catalog_list_min = 1000;
 };
 
 // True when `tag` matches one of `patterns` (RegistryOptions::immutable_tags syntax).
