@@ -114,6 +114,12 @@ class BodySink {
   virtual ~BodySink() = default;
   // Errors end the request: the session then calls on_error() and stops reading.
   [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  // A sink that can take a piece as two halves that may run at the same time on two storage
+  // workers over the same bytes (the file, and the digest) says so; the session then calls
+  // store() and hash() instead of write(), both done before the next piece.
+  virtual bool splits() const { return false; }
+  [[nodiscard]] virtual Status store(std::span<const char> data) { return write(data); }
+  virtual void hash(std::span<const char> /*data*/) {}
   // The whole body was written; commits and builds the response.
   virtual Response finish() = 0;
   // The response for a failed write() or an over-limit body.

@@ -86,6 +86,9 @@ class SlotSink : public BodySink {
   SlotSink(std::unique_ptr<BodySink> sink, std::unique_ptr<Limits::UploadSlot> slot)
       : m_sink(std::move(sink)), m_slot(std::move(slot)) {}
   Status write(std::span<const char> data) override { return m_sink->write(data); }
+  bool splits() const override { return m_sink->splits(); }
+  Status store(std::span<const char> data) override { return m_sink->store(data); }
+  void hash(std::span<const char> data) override { m_sink->hash(data); }
   Response finish() override { return m_sink->finish(); }
   Response on_error(const Error& error) override { return m_sink->on_error(error); }
 

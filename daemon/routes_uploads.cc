@@ -73,6 +73,9 @@ class BlobSink : public BodySink {
   BlobSink(std::unique_ptr<BlobWriter> writer, std::string name, Digest digest)
       : m_writer(std::move(writer)), m_name(std::move(name)), m_digest(std::move(digest)) {}
   Status write(std::span<const char> data) override { return m_writer->write(data); }
+  bool splits() const override { return true; }
+  Status store(std::span<const char> data) override { return m_writer->store(data); }
+  void hash(std::span<const char> data) override { m_writer->hash(data); }
   Response finish() override {
     if (auto info = m_writer->commit(); !info) {
       return error_response(info.error(), Area::upload);
@@ -123,12 +126,21 @@ class ChunkSink : public BodySink {
   ChunkSink(const ChunkSink&) = delete;
   ChunkSink& operator=(const ChunkSink&) = delete;
   Status write(std::span<const char> data) override {
+    auto stored = store(data);
+    if (stored) {
+      hash(data);
+    }
+    return stored;
+  }
+  bool splits() const override { return true; }
+  Status store(std::span<const char> data) override {
     m_received += data.size();
     if (m_expected && m_received > *m_expected) {
       return range_mismatch();
     }
-    return m_writer->write(data);
+    return m_writer->store(data);
   }
+  void hash(std::span<const char> data) override { m_writer->hash(data); }
   Response finish() override {
     if (m_expected && m_received != *m_expected) {
       return on_error(range_mismatch().error());

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -223,8 +224,8 @@ class Session {
                                      Outcome& outcome, bool& body_done, bool& broken);
   asio::awaitable<BodyResult> read_body(http::request_parser<http::empty_body>& parser, const Request& request,
                                         BodySink& sink, uint64_t limit, Error& error);
-  asio::awaitable<bool> fill_fixed(uint64_t& remaining, size_t& filled, size_t want);
-  asio::awaitable<bool> fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled);
+  asio::awaitable<bool> fill_fixed(uint64_t& remaining, char* buf, size_t& filled, size_t want);
+  asio::awaitable<bool> fill_chunked(http::request_parser<http::buffer_body>& parser, char* buf, size_t& filled);
   asio::awaitable<bool> discard_body(uint64_t length);
   asio::awaitable<bool> write_response(const Request& request, Response& response, unsigned version, bool keep_alive);
   asio::awaitable<bool> send_file(ReadFile& file, uint64_t offset, uint64_t length);
@@ -243,10 +244,10 @@ class Session {
   // A buffer of at least `size` bytes (at most k_body_buffer are asked for); released after
   // each request, so an idle connection holds none.
   char* body_buffer(size_t size) {
-    if (m_body.size() < size) {
-      m_body = std::vector<char>(size);
+    if (m_body[0].size() < size) {
+      m_body[0] = std::vector<char>(size);
     }
-    return m_body.data();
+    return m_body[0].data();
   }
   // Expiry of the next body read: --body-timeout, or sooner when --min-body-rate is not met.
   void expire_body_read() { raw().expires_at(m_pace.deadline(seconds(m_ctx.config.body_timeout))); }
@@ -257,7 +258,9 @@ class Session {
   Layer m_layer;
   BodyPace m_pace;
   beast::flat_buffer m_buffer;
-  std::vector<char> m_body;     // the current request's body buffer; empty between requests
+  // The current request's body buffers (an upload fills one while the other is written);
+  // empty between requests.
+  std::array<std::vector<char>, 2> m_body;
   std::string m_address;        // the peer's IP address
   std::string m_remote;         // address:port, for logs
   uint64_t m_bytes_out = 0;     // body bytes of the current response
@@ -496,13 +499,45 @@ asio::awaitable<BodyResult> Session<Layer>::read_body(http::request_parser<http:
     chunked.emplace(std::move(parser));
     chunked->body_limit(std::numeric_limits<uint64_t>::max());
   }
+  // Two buffers: the socket fills one while a storage worker hashes and writes the other, so
+  // receiving and hashing overlap (a core each) instead of taking turns. The second buffer is
+  // made only for a body longer than one.
+  // A sink that splits takes each piece as two calls on two workers, the copy into the file and
+  // the hashing at the same time.
+  std::shared_ptr<StoragePool::Pending<Status>> writing;
+  std::shared_ptr<StoragePool::Pending<bool>> hashing;
+  auto finish_write = [&]() -> asio::awaitable<bool> {
+    if (hashing) {
+      co_await std::exchange(hashing, nullptr)->wait();
+    }
+    if (!writing) {
+      co_return true;
+    }
+    auto written = co_await std::exchange(writing, nullptr)->wait();
+    if (!written) {
+      error = written.error();
+      co_return false;
+    }
+    co_return true;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  int current = 0;
   while (chunked ? !chunked->is_done() : remaining > 0) {
     size_t filled = 0;
     bool ok = false;
+    auto& buffer = m_body[current];
+    size_t want = chunked ? k_body_buffer : static_cast<size_t>(std::min<uint64_t>(remaining, k_body_buffer));
+    if (buffer.size() < want) {
+      buffer = std::vector<char>(chunked || writing || remaining > want ? k_body_buffer : want);
+    }
     if (chunked) {
-      ok = co_await fill_chunked(*chunked, filled);
+      ok = co_await fill_chunked(*chunked, buffer.data(), filled);
     } else {
-      ok = co_await fill_fixed(remaining, filled, static_cast<size_t>(std::min<uint64_t>(remaining, k_body_buffer)));
+      ok = co_await fill_fixed(remaining, buffer.data(), filled, want);
+    }
+    // The previous buffer's write is waited for before anything else: it holds the sink.
+    if (!co_await finish_write()) {
+      co_return BodyResult::sink_error;
     }
     if (!ok) {
       note_slow_body();
@@ -514,11 +549,22 @@ asio::awaitable<BodyResult> Session<Layer>::read_body(http::request_parser<http:
       co_return BodyResult::sink_error;
     }
     // The disk write on the storage pool; the socket is read here, so no worker waits for it.
-    auto written = co_await m_pool.run([&] { return sink.write(std::span<const char>(m_body.data(), filled)); });
-    if (!written) {
-      error = written.error();
-      co_return BodyResult::sink_error;
+    auto data = std::span<const char>(buffer.data(), filled);
+    if (sink.splits()) {
+      hashing = m_pool.start(
+          [&sink, data] {
+            sink.hash(data);
+            return true;
+          },
+          executor);
+      writing = m_pool.start([&sink, data] { return sink.store(data); }, executor);
+    } else {
+      writing = m_pool.start([&sink, data] { return sink.write(data); }, executor);
     }
+    current = 1 - current;
+  }
+  if (!co_await finish_write()) {
+    co_return BodyResult::sink_error;
   }
   co_return BodyResult::ok;
 }
@@ -534,8 +580,7 @@ void Session<Layer>::note_slow_body() {
 // Fills the body buffer with `want` bytes: first what the header read left over, then straight
 // from the stream (large reads, no copy through Beast's buffer).
 template <class Layer>
-asio::awaitable<bool> Session<Layer>::fill_fixed(uint64_t& remaining, size_t& filled, size_t want) {
-  char* buf = body_buffer(want);
+asio::awaitable<bool> Session<Layer>::fill_fixed(uint64_t& remaining, char* buf, size_t& filled, size_t want) {
   size_t buffered = std::min(m_buffer.size(), want);
   if (buffered > 0) {
     std::memcpy(buf, m_buffer.data().data(), buffered);
@@ -559,8 +604,8 @@ asio::awaitable<bool> Session<Layer>::fill_fixed(uint64_t& remaining, size_t& fi
 }
 
 template <class Layer>
-asio::awaitable<bool> Session<Layer>::fill_chunked(http::request_parser<http::buffer_body>& parser, size_t& filled) {
-  char* buf = body_buffer(k_body_buffer);
+asio::awaitable<bool> Session<Layer>::fill_chunked(http::request_parser<http::buffer_body>& parser, char* buf,
+                                                   size_t& filled) {
   while (filled < k_body_buffer && !parser.is_done()) {
     parser.get().body().data = buf + filled;
     parser.get().body().size = k_body_buffer - filled;
@@ -584,7 +629,8 @@ asio::awaitable<bool> Session<Layer>::discard_body(uint64_t length) {
   m_pace.start();
   while (length > 0) {
     size_t filled = 0;
-    if (!co_await fill_fixed(length, filled, static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer)))) {
+    auto want = static_cast<size_t>(std::min<uint64_t>(length, k_body_buffer));
+    if (!co_await fill_fixed(length, body_buffer(want), filled, want)) {
       note_slow_body();
       co_return false;
     }

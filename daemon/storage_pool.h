@@ -6,11 +6,17 @@
 // here at a time: the queue is bounded by --max-connections. Engine file: includes Asio.
 #pragma once
 
+#include <exception>
+#include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>  // before Asio (its awaitable header needs std::exchange)
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -40,6 +46,59 @@ class StoragePool {
           co_return call();
         },
         boost::asio::use_awaitable);
+  }
+
+  // A call started on a worker while the caller goes on (an upload's write of one buffer while
+  // the socket fills the next). The caller must wait() for it before anything the call
+  // references goes away; wait() resumes on the executor given to start().
+  template <class Result>
+  class Pending {
+   public:
+    explicit Pending(const boost::asio::any_io_executor& caller)
+        : m_done(caller, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::awaitable<Result> wait() {
+      if (!m_result && !m_error) {
+        boost::system::error_code ec;  // the worker's post cancels the timer
+        co_await m_done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      }
+      if (m_error) {
+        std::rethrow_exception(m_error);
+      }
+      co_return std::move(*m_result);
+    }
+
+   private:
+    friend class StoragePool;
+    boost::asio::steady_timer m_done;
+    std::optional<Result> m_result;
+    std::exception_ptr m_error;
+  };
+
+  template <class Call>
+  std::shared_ptr<Pending<std::invoke_result_t<Call&>>> start(Call call, const boost::asio::any_io_executor& caller) {
+    using Result = std::invoke_result_t<Call&>;
+    auto pending = std::make_shared<Pending<Result>>(caller);
+    m_metrics.storage_call_queued();
+    boost::asio::post(m_pool, [this, pending, call = std::move(call)]() mutable {
+      std::optional<Result> result;
+      std::exception_ptr error;
+      {
+        m_metrics.storage_call_started();
+        Finished finished{m_metrics};
+        try {
+          result.emplace(call());
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+      // Handed over on the caller's executor, so wait() never races with it.
+      boost::asio::post(pending->m_done.get_executor(), [pending, result = std::move(result), error]() mutable {
+        pending->m_result = std::move(result);
+        pending->m_error = error;
+        pending->m_done.cancel();
+      });
+    });
+    return pending;
   }
 
   // Waits for the calls in progress and stops the workers (the server's shutdown).

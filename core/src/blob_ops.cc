@@ -26,14 +26,13 @@ class BlobWriterImpl final : public BlobWriter {
   BlobWriterImpl(const BlobWriterImpl&) = delete;
   BlobWriterImpl& operator=(const BlobWriterImpl&) = delete;
 
-  Status write(std::span<const char> data) override {
+  Status store(std::span<const char> data) override {
     if (!m_file) {
       return fail(Errc::invalid_argument, "blob " + m_digest.str() + ": writer already committed or failed");
     }
-    REGD_TRY(m_file->write(data));
-    m_hasher.update(data);
-    return {};
+    return m_file->write(data);
   }
+  void hash(std::span<const char> data) override { m_hasher.update(data); }
 
   Result<BlobInfo> commit() override {
     if (!m_file) {

@@ -27,15 +27,15 @@ class UploadWriterImpl final : public UploadWriter {
     }
   }
 
-  Status write(std::span<const char> data) override {
+  Status store(std::span<const char> data) override {
     REGD_TRY(usable());
     if (auto appended = m_file->append(data); !appended) {
       m_failed = true;
       return appended;
     }
-    m_hasher.update(data);
     return {};
   }
+  void hash(std::span<const char> data) override { m_hasher.update(data); }
 
   uint64_t size() const override { return m_hasher.size(); }
 

@@ -237,5 +237,28 @@ TEST_F(FullDisk, UploadPostOnAFullDiskIs507AndLeavesNoSession) {
   EXPECT_TRUE(std::filesystem::exists(uploads_dir("full") / id / "data"));
 }
 
+// A chunk of three of the session's 1 MiB body buffers on a 1 MiB disk runs out of space while
+// the next buffer is being received and the previous one written and hashed: 507, the chunk is
+// cut off again, and the session takes the blob once there is space.
+TEST_F(FullDisk, AChunkThatRunsOutOfSpaceMidwayIs507AndIsCutOff) {
+  auto c = m_regd->client();
+  auto r = c.Post("/v2/full/blobs/uploads/", "", "application/octet-stream");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  auto location = r->get_header_value("Location");
+  auto id = location.substr(location.rfind('/') + 1);
+  auto patch = c.Patch(location.c_str(), std::string(3 << 20, 'x'), "application/octet-stream");
+  ASSERT_TRUE(patch);
+  EXPECT_EQ(patch->status, 507) << patch->body;
+  EXPECT_EQ(std::filesystem::file_size(uploads_dir("full") / id / "data"), 0u);
+  std::string blob(200 * 1024, 'y');
+  auto put = m_regd->client().Put((location + "?digest=" + sha256_of(blob)).c_str(), blob, "application/octet-stream");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 201) << put->body;
+  auto get = m_regd->client().Get(("/v2/full/blobs/" + sha256_of(blob)).c_str());
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, blob);
+}
+
 }  // namespace
 }  // namespace regd::testing

@@ -117,8 +117,19 @@ struct Page {
 class BlobWriter {
  public:
   virtual ~BlobWriter() = default;
-  [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  // write() is store() then hash(). The two may also run at the same time on two threads over
+  // the same bytes (a server overlaps the copy into the file with the hashing); both must have
+  // returned before the next piece, and a failed store() fails the writer.
+  [[nodiscard]] Status write(std::span<const char> data) {
+    if (auto stored = store(data); !stored) {
+      return stored;
+    }
+    hash(data);
+    return {};
+  }
   Status write(std::string_view data) { return write(std::span<const char>(data.data(), data.size())); }
+  [[nodiscard]] virtual Status store(std::span<const char> data) = 0;
+  virtual void hash(std::span<const char> data) = 0;
   // Errors: digest_invalid (content does not match), size_invalid, no_space, io_error.
   [[nodiscard]] virtual Result<BlobInfo> commit() = 0;
 };
@@ -129,7 +140,16 @@ class BlobWriter {
 class UploadWriter {
  public:
   virtual ~UploadWriter() = default;
-  [[nodiscard]] virtual Status write(std::span<const char> data) = 0;
+  // write() is store() then hash(), which may also run at the same time as BlobWriter's do.
+  [[nodiscard]] Status write(std::span<const char> data) {
+    if (auto stored = store(data); !stored) {
+      return stored;
+    }
+    hash(data);
+    return {};
+  }
+  [[nodiscard]] virtual Status store(std::span<const char> data) = 0;
+  virtual void hash(std::span<const char> data) = 0;
   Status write(std::string_view data) { return write(std::span<const char>(data.data(), data.size())); }
   virtual uint64_t size() const = 0;  // session size including this chunk so far
   [[nodiscard]] virtual Result<UploadStatus> close() = 0;
