@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -178,6 +179,24 @@ class RenameHookStorage final : public Storage {
   When m_when;
   std::function<void()> m_hook;
 };
+
+// Checks every catalog page of `registry` against a brute-force sort of `names`: for each `last`
+// and n of 1, 3 and 1000, the names after `last` and whether more follow.
+inline void expect_catalog_matches(Registry& registry, const std::set<std::string>& names,
+                                   const std::vector<std::string>& lasts) {
+  for (const std::string& last : lasts) {
+    for (size_t n : {1u, 3u, 1000u}) {
+      std::vector<std::string> expected;
+      for (auto it = names.upper_bound(last); it != names.end() && expected.size() < n; ++it) {
+        expected.push_back(*it);
+      }
+      auto page = registry.list_repositories(n, last);
+      ASSERT_OK(page);
+      EXPECT_EQ(page->items, expected) << "last=" << last << " n=" << n;
+      EXPECT_EQ(page->more, std::distance(names.upper_bound(last), names.end()) > static_cast<long>(n));
+    }
+  }
+}
 
 // A registry over a fresh temp root.
 class RegistryTest : public ::testing::Test {
