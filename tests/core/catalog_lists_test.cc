@@ -95,15 +95,7 @@ TEST_F(CatalogLists, ASettledDirectoryIsListedOnceThenPagedFromTheList) {
 // every level, against a brute-force sort for every `last`.
 TEST_F(CatalogLists, PagesMatchABruteForceSortForAnyLast) {
   const std::vector<std::string> parts = {"a", "a-b", "a.b", "a_b", "a__b", "a0", "b", "ab", "a-b-c", "a.b-c"};
-  std::mt19937 random(11);
-  std::set<std::string> names;
-  while (names.size() < 150) {
-    std::string name = parts[random() % parts.size()];
-    for (size_t depth = random() % 3; depth > 0; --depth) {
-      name += "/" + parts[random() % parts.size()];
-    }
-    names.insert(name);
-  }
+  auto names = random_repository_names(parts, 11, 150);
   for (const std::string& name : names) {
     make_repo(name);
   }

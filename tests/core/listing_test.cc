@@ -185,15 +185,7 @@ TEST_F(Listing, CatalogPagesThroughManyNestedRepositories) {
 
 TEST_F(Listing, CatalogMatchesABruteForceSortForAnyLast) {
   const std::vector<std::string> parts = {"a", "a-b", "a.b", "a_b", "a__b", "a0", "b", "ab"};
-  std::mt19937 random(7);
-  std::set<std::string> names;
-  for (int i = 0; i < 60; ++i) {
-    std::string name = parts[random() % parts.size()];
-    for (size_t depth = random() % 3; depth > 0; --depth) {
-      name += "/" + parts[random() % parts.size()];
-    }
-    names.insert(name);
-  }
+  auto names = random_repository_names(parts, 7, 50);
   for (const std::string& name : names) {
     make_repo(name);
   }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -179,6 +180,22 @@ class RenameHookStorage final : public Storage {
   When m_when;
   std::function<void()> m_hook;
 };
+
+// `count` distinct repository names of one to three components drawn from `parts`, the same
+// for the same `seed`.
+inline std::set<std::string> random_repository_names(const std::vector<std::string>& parts, unsigned seed,
+                                                     size_t count) {
+  std::mt19937 random(seed);
+  std::set<std::string> names;
+  while (names.size() < count) {
+    std::string name = parts[random() % parts.size()];
+    for (size_t depth = random() % 3; depth > 0; --depth) {
+      name += "/" + parts[random() % parts.size()];
+    }
+    names.insert(name);
+  }
+  return names;
+}
 
 // Checks every catalog page of `registry` against a brute-force sort of `names`: for each `last`
 // and n of 1, 3 and 1000, the names after `last` and whether more follow.
