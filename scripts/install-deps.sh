@@ -18,6 +18,7 @@ test_pkgs=(
   docker-registry nginx haproxy uidmap
   glusterfs-server glusterfs-client python3-yaml  # tests/scale: GlusterFS volume, kubernetes.yaml check
   ceph-mon ceph-mgr ceph-osd ceph-mds ceph-fuse ceph-common uuid-runtime  # tests/scale: CephFS (ceph_up.sh)
+  radosgw  # tests/scale: S3 gateway (scale.s3_rgw)
   strace  # tests/e2e/log_syscalls.py: write(2) calls of the access log
   prometheus  # promtool: checks docs/examples/prometheus.yml, regd-alerts.yml and a real scrape
   man-db bsdextrautils systemd  # README's `man ./man/regd.8`, col for tests/docs, systemd-analyze/-sysusers
