@@ -10,6 +10,7 @@ build_pkgs=(
   libsystemd-dev
   prometheus-cpp-dev  # /metrics: prometheus-cpp's registry and text serializer
   libgtest-dev libgmock-dev libcpp-httplib-dev
+  libpugixml-dev  # S3 answers (core/src/s3/client.cc)
   clang-format
 )
 test_pkgs=(

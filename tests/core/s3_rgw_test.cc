@@ -1,6 +1,7 @@
 // SigV4 (core/src/s3/sigv4.h) against a real S3 implementation: Ceph's radosgw, brought up by
 // tests/scale/s3_rgw_test.sh, which passes S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY. Skipped without them.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -8,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "s3/client.h"
 #include "s3/sigv4.h"
+#include "test_util.h"
 
 namespace regd::s3 {
 namespace {
@@ -123,6 +126,134 @@ TEST_F(Rgw, APresignedUrlServesTheObjectUntilItExpires) {
   auto late = anonymous.Get(url);
   ASSERT_TRUE(late);
   EXPECT_EQ(late->status, 403);
+}
+
+// The client (s3/client.h) over the same gateway, in its own bucket.
+class RgwClient : public Rgw {
+ protected:
+  void SetUp() override {
+    Rgw::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    ASSERT_EQ(send("PUT", "/regd-client").status, 200);
+    m_s3 = std::make_unique<Client>(Endpoint{m_endpoint, "regd-client", m_scope, m_credentials});
+  }
+  std::unique_ptr<Client> m_s3;
+};
+
+TEST_F(RgwClient, ObjectsConditionalCreateCopyAndErrors) {
+  const std::string key = "docker/registry/v2/repositories/a b/_manifests/tags/v1/current/link";
+  ASSERT_OK(m_s3->remove(key));
+  auto missing = m_s3->head(key);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  auto created = m_s3->put(key, "sha256:1234", true);
+  ASSERT_OK(created);
+  EXPECT_FALSE(created->empty());
+  auto again = m_s3->put(key, "sha256:5678", true);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::exists);
+  auto body = m_s3->get(key, 100);
+  ASSERT_OK(body);
+  EXPECT_EQ(*body, "sha256:1234");
+  auto small = m_s3->get(key, 4);
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error().code, Errc::too_large);
+  auto info = m_s3->head(key);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->size, 11u);
+  EXPECT_LE(std::chrono::abs(info->last_modified - std::chrono::system_clock::now()), std::chrono::minutes(5));
+  // A copy onto itself refreshes LastModified (link freshness, docs/adr/0002).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_OK(m_s3->copy(key, key));
+  auto refreshed = m_s3->head(key);
+  ASSERT_OK(refreshed);
+  EXPECT_GT(refreshed->last_modified, info->last_modified);
+  ASSERT_OK(m_s3->copy(key, key + ".copy"));
+  EXPECT_EQ(*m_s3->get(key + ".copy", 100), "sha256:1234");
+  ASSERT_OK(m_s3->remove(key));
+  ASSERT_OK(m_s3->remove(key));  // missing is success
+  auto gone = m_s3->copy(key, key + ".again");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Errc::not_found);
+  Client wrong(Endpoint{m_endpoint, "regd-client", m_scope, {m_credentials.access_key, "wrong", ""}});
+  auto refused = wrong.head(key + ".copy");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::denied);
+  EXPECT_EQ(refused.error().message.find(m_credentials.secret_key), std::string::npos);
+}
+
+TEST_F(RgwClient, ListingsByPrefixAndDelimiterWithContinuation) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_OK(m_s3->put("list/repositories/r" + std::to_string(100 + i) + "/_manifests/x", "x"));
+  }
+  ASSERT_OK(m_s3->put("list/repositories/file", "f"));
+  std::vector<std::string> prefixes;
+  std::vector<std::string> objects;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = m_s3->list("list/repositories/", "/", token, 10);
+    ASSERT_OK(page);
+    prefixes.insert(prefixes.end(), page->prefixes.begin(), page->prefixes.end());
+    for (const auto& object : page->objects) {
+      objects.push_back(object.key);
+    }
+    token = page->next_token;
+  } while (!token.empty() && ++pages < 10);
+  EXPECT_EQ(pages, 2) << "26 entries in pages of 10";
+  ASSERT_EQ(prefixes.size(), 25u);
+  EXPECT_EQ(prefixes.front(), "list/repositories/r100/");
+  EXPECT_TRUE(std::is_sorted(prefixes.begin(), prefixes.end()));
+  EXPECT_EQ(objects, std::vector<std::string>{"list/repositories/file"});
+}
+
+TEST_F(RgwClient, MultipartUploadAndRangedReadsStream) {
+  const std::string key = "docker/registry/v2/blobs/sha256/ab/abcd/data";
+  std::string part1(5 * 1024 * 1024, 'a');
+  std::string part2 = "the tail";
+  auto id = m_s3->create_multipart(key);
+  ASSERT_OK(id);
+  auto e1 = m_s3->upload_part(key, *id, 1, part1);
+  ASSERT_OK(e1);
+  auto e2 = m_s3->upload_part(key, *id, 2, part2);
+  ASSERT_OK(e2);
+  EXPECT_FALSE(m_s3->head(key)) << "invisible until completed";
+  ASSERT_OK(m_s3->complete_multipart(key, *id, {{1, *e1}, {2, *e2}}));
+  auto info = m_s3->head(key);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->size, part1.size() + part2.size());
+  std::string got;
+  size_t pieces = 0;
+  ASSERT_OK(m_s3->get_range(key, part1.size() - 3, 6, [&](std::span<const char> data) {
+    got.append(data.data(), data.size());
+    ++pieces;
+    return true;
+  }));
+  EXPECT_EQ(got, "aaathe");
+  uint64_t total = 0;
+  ASSERT_OK(m_s3->get_range(key, 0, info->size, [&](std::span<const char> data) {
+    total += data.size();
+    ++pieces;
+    return true;
+  }));
+  EXPECT_EQ(total, info->size);
+  EXPECT_GT(pieces, 2u) << "the body arrives in pieces, not whole";
+  auto stopped = m_s3->get_range(key, 0, info->size, [](std::span<const char>) { return false; });
+  EXPECT_FALSE(stopped);
+  // A part below the 5 MiB minimum before the last one is refused at completion.
+  auto bad = m_s3->create_multipart(key + ".bad");
+  ASSERT_OK(bad);
+  auto b1 = m_s3->upload_part(key + ".bad", *bad, 1, part2);
+  auto b2 = m_s3->upload_part(key + ".bad", *bad, 2, part2);
+  ASSERT_OK(b1);
+  ASSERT_OK(b2);
+  auto refused = m_s3->complete_multipart(key + ".bad", *bad, {{1, *b1}, {2, *b2}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument) << refused.error().message;
+  ASSERT_OK(m_s3->abort_multipart(key + ".bad", *bad));
+  EXPECT_FALSE(m_s3->head(key + ".bad"));
 }
 
 }  // namespace
