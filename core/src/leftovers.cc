@@ -122,11 +122,24 @@ class Finder {
     return {};
   }
 
-  // GC's directory, and the one of the storage clock outside GC (sorted_tags.h).
+  // GC's directory, the one of the storage clock outside GC (sorted_names.h), and beneath it the
+  // catalog's sorted lists (listing.cc), one directory per name prefix.
   Status gc_dir() {
     REGD_TRY(temps(layout::gc_root(), "", nullptr));
     std::string clock = layout::storage_clock();
-    return temps(clock.substr(0, clock.rfind('/')), "", nullptr);
+    std::string regd_dir = clock.substr(0, clock.rfind('/'));
+    REGD_TRY(temps(regd_dir, "", nullptr));
+    std::string lists = layout::catalog_list("");
+    return catalog_lists(lists.substr(0, lists.rfind('/')), 0);
+  }
+
+  Status catalog_lists(const std::string& dir, int depth) {
+    REGD_TRY(temps(dir, "", nullptr));
+    return ok_if_missing(m_storage.list(dir, [&](const DirEntry& entry) -> Status {
+      // A name has at most 128 components: nothing deeper was written by regd.
+      return entry.type == EntryType::directory && depth < 128 ? catalog_lists(dir + "/" + entry.name, depth + 1)
+                                                               : Status{};
+    }));
   }
 
   Status repository(const std::string& repo) {

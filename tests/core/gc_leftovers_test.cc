@@ -194,5 +194,22 @@ TEST_F(GcLeftoversTest, RepairRemovesOnlyOldLeftoversUnderTheLease) {
   EXPECT_EQ(leftover_kind_name(repaired->found[0].kind), "temp_file");
 }
 
+// A catalog list's write cut short (listing.cc) leaves a temp file under _regd/catalog/, at any
+// depth of namespace: found and removed once old, as every temp file.
+TEST_F(GcLeftoversTest, CutShortCatalogListWritesGoOnceOld) {
+  write_disk(m_dir.path() / "_regd/catalog/.tmp-root", "regd-sorted-repositories 1 ");
+  write_disk(m_dir.path() / "_regd/catalog/org/team/.tmp-deep", "regd-sorted-repositories 1 ");
+  write_disk(m_dir.path() / "_regd/catalog/org/_list", "regd-sorted-repositories 1 0\n");
+  age_everything(2h);
+  write_disk(m_dir.path() / "_regd/catalog/org/.tmp-young", "regd");
+  auto repaired = collect_leftovers(m_storage, {.dry_run = false, .grace = 3600s, .lease_ttl = 600s, .holder = "test"});
+  ASSERT_OK(repaired);
+  EXPECT_EQ(repaired->removed, 2u);
+  EXPECT_FALSE(fs::exists(m_dir.path() / "_regd/catalog/.tmp-root"));
+  EXPECT_FALSE(fs::exists(m_dir.path() / "_regd/catalog/org/team/.tmp-deep"));
+  EXPECT_TRUE(fs::exists(m_dir.path() / "_regd/catalog/org/.tmp-young"));
+  EXPECT_TRUE(fs::exists(m_dir.path() / "_regd/catalog/org/_list"));
+}
+
 }  // namespace
 }  // namespace regd::testing
