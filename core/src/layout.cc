@@ -13,7 +13,12 @@ namespace regd::layout {
 namespace {
 
 std::string join(std::initializer_list<std::string_view> parts) {
+  size_t size = parts.size();
+  for (std::string_view part : parts) {
+    size += part.size();
+  }
   std::string out;
+  out.reserve(size);  // one allocation: paths are built on every request
   for (std::string_view part : parts) {
     if (!out.empty()) {
       out += '/';
@@ -48,7 +53,8 @@ std::string blob_dir(const Digest& digest) {
 }
 
 std::string blob_data(const Digest& digest) {
-  return blob_dir(digest) + "/data";
+  const std::string& hex = digest.hex();
+  return join({k_prefix, "blobs", digest.algorithm_name(), std::string_view(hex).substr(0, 2), hex, "data"});
 }
 
 std::string repositories_root() {
@@ -64,7 +70,7 @@ std::string layer_dir(std::string_view repo, const Digest& digest) {
 }
 
 std::string layer_link(std::string_view repo, const Digest& digest) {
-  return layer_dir(repo, digest) + "/link";
+  return join({k_prefix, "repositories", repo, "_layers", digest.algorithm_name(), digest.hex(), "link"});
 }
 
 std::string manifests_root(std::string_view repo) {
@@ -79,12 +85,14 @@ std::string revisions_dir(std::string_view repo, DigestAlgorithm algorithm) {
   return join({revisions_root(repo), algorithm_name(algorithm)});
 }
 
+// The paths every request builds are joined in one piece (one allocation each).
 std::string revision_dir(std::string_view repo, const Digest& digest) {
-  return join({revisions_dir(repo, digest.algorithm()), digest.hex()});
+  return join({k_prefix, "repositories", repo, "_manifests/revisions", digest.algorithm_name(), digest.hex()});
 }
 
 std::string revision_link(std::string_view repo, const Digest& digest) {
-  return revision_dir(repo, digest) + "/link";
+  return join(
+      {k_prefix, "repositories", repo, "_manifests/revisions", digest.algorithm_name(), digest.hex(), "link"});
 }
 
 std::string tags_dir(std::string_view repo) {
@@ -104,7 +112,7 @@ std::string tag_current_dir(std::string_view repo, std::string_view tag) {
 }
 
 std::string tag_current_link(std::string_view repo, std::string_view tag) {
-  return join({tag_current_dir(repo, tag), "link"});
+  return join({k_prefix, "repositories", repo, "_manifests/tags", tag, "current/link"});
 }
 
 std::string tag_index_dir(std::string_view repo, std::string_view tag) {
