@@ -46,7 +46,10 @@ class PosixStorage final : public Storage {
     if (auto valid = posix::check_path(path); !valid) {
       return std::unexpected(valid.error());
     }
-    return m_root + "/" + path;
+    std::string full;
+    full.reserve(m_root.size() + 1 + path.size());  // one allocation: every request builds a few
+    full.append(m_root).append("/").append(path);
+    return full;
   }
   // Messages name storage-relative paths: errors reach logs and, through callers, clients, who
   // must not learn where the storage is mounted.
