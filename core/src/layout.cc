@@ -91,8 +91,7 @@ std::string revision_dir(std::string_view repo, const Digest& digest) {
 }
 
 std::string revision_link(std::string_view repo, const Digest& digest) {
-  return join(
-      {k_prefix, "repositories", repo, "_manifests/revisions", digest.algorithm_name(), digest.hex(), "link"});
+  return join({k_prefix, "repositories", repo, "_manifests/revisions", digest.algorithm_name(), digest.hex(), "link"});
 }
 
 std::string tags_dir(std::string_view repo) {

@@ -34,9 +34,10 @@ TEST(SigV4, Encoding) {
 
 // The signature test suite's "get-vanilla".
 TEST(SigV4, GetVanilla) {
-  SignedRequest r{"GET", "/", {}, {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}}, k_empty_hash};
-  auto auth = authorization(r, {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""}, {"us-east-1", "service"},
-                            at(2015, 8, 30, 12, 36, 0));
+  SignedRequest r{
+      "GET", "/", {}, {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}}, k_empty_hash};
+  auto auth = authorization(r, {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""},
+                            {"us-east-1", "service"}, at(2015, 8, 30, 12, 36, 0));
   EXPECT_EQ(auth,
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
             "SignedHeaders=host;x-amz-date, "

@@ -79,7 +79,8 @@ struct Canonical {
   std::string signed_headers;
 };
 
-Canonical canonical_request(const SignedRequest& request, const std::vector<std::pair<std::string, std::string>>& query) {
+Canonical canonical_request(const SignedRequest& request,
+                            const std::vector<std::pair<std::string, std::string>>& query) {
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [name, value] : request.headers) {
     headers.emplace_back(lower(name), trim_value(value));
@@ -96,7 +97,9 @@ Canonical canonical_request(const SignedRequest& request, const std::vector<std:
   return out;
 }
 
-std::string date_of(std::string_view amz) { return std::string(amz.substr(0, 8)); }
+std::string date_of(std::string_view amz) {
+  return std::string(amz.substr(0, 8));
+}
 
 std::string credential_scope(const Scope& scope, std::string_view date) {
   return std::string(date) + "/" + scope.region + "/" + scope.service + "/aws4_request";

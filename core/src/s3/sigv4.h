@@ -33,7 +33,7 @@ struct SignedRequest {
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // must include Host
-  std::string payload_hash;  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
+  std::string payload_hash;                                  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
 };
 
 // The hex SHA-256 of `data` (the payload hash of a body in memory; of an empty body for GETs).
