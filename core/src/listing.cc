@@ -186,17 +186,11 @@ class RepositoryWalk {
       }
       return {};
     });
-    if (!listed) {
-      return;
+    if (listed) {
+      std::sort(names.begin(), names.end());
+      persist_sorted_names(m_storage, layout::catalog_list(prefix), k_catalog_format, names, m_list_min, had_list,
+                           info->mtime);
     }
-    if (names.size() < m_list_min) {
-      if (had_list) {
-        (void)m_storage.remove(layout::catalog_list(prefix));
-      }
-      return;
-    }
-    std::sort(names.begin(), names.end());
-    (void)write_sorted_names(m_storage, layout::catalog_list(prefix), k_catalog_format, info->mtime, names);
   }
 
   // From the list: the children that can hold names after `last`, in order. With `rest` the part
@@ -303,14 +297,19 @@ Result<Page> RegistryImpl::list_tags(std::string_view repo, size_t n, std::strin
     REGD_TRY(list->for_each_after(last, false, add));
     return page;
   }
+  // The directory's mtime (above), then the storage clock, then the listing that is persisted: a
+  // change after the clock reading moves the mtime past the recorded one.
+  auto settled_mtime = [&]() -> std::optional<Clock::time_point> {
+    return settled(*m_storage, dir->mtime) ? std::optional(dir->mtime) : std::nullopt;
+  };
   bool had_list = *state == SortedNames::State::stale;
-  auto names =
-      had_list ? rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, true) : read_tag_names(*m_storage, repo);
+  auto names = had_list ? rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, true, settled_mtime())
+                        : read_tag_names(*m_storage, repo);
   // Large enough for a list: rebuilding reads the directory again (after the storage clock, as
   // it must), so only once the directory has settled; while tags keep coming, one read a page.
   if (names && !had_list && m_options.tag_list_min > 0 && names->size() >= m_options.tag_list_min) {
-    if (settled(*m_storage, dir->mtime)) {
-      names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false);
+    if (auto mtime = settled_mtime()) {
+      names = rebuild_sorted_tags(*m_storage, repo, m_options.tag_list_min, false, mtime);
     }
   }
   if (!names) {

@@ -24,8 +24,7 @@ Result<size_t> read_some(ReadFile& file, uint64_t offset, std::string& buf, size
   return got;
 }
 
-}  // namespace
-
+// Writes `names` (sorted) as the list at `path` of a directory whose mtime was `dir_mtime`.
 Status write_sorted_names(Storage& storage, const std::string& path, const SortedNamesFormat& format,
                           Clock::time_point dir_mtime, const std::vector<std::string>& names) {
   auto file = storage.create(path);
@@ -43,6 +42,20 @@ Status write_sorted_names(Storage& storage, const std::string& path, const Sorte
   }
   REGD_TRY((*file)->write(std::string_view(buf)));
   return (*file)->commit();
+}
+
+}  // namespace
+
+void persist_sorted_names(Storage& storage, const std::string& path, const SortedNamesFormat& format,
+                          const std::vector<std::string>& names, size_t min_names, bool had_list,
+                          std::optional<Clock::time_point> settled_mtime) {
+  if (min_names == 0 || names.size() < min_names) {
+    if (had_list) {
+      (void)storage.remove_all(path);
+    }
+  } else if (settled_mtime) {
+    (void)write_sorted_names(storage, path, format, *settled_mtime, names);
+  }
 }
 
 bool settled(Storage& storage, Clock::time_point dir_mtime) {

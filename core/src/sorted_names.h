@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,10 +63,14 @@ class SortedNames {
   size_t m_max_line;
 };
 
-// Writes `names` (sorted) as the list at `path` of a directory whose mtime was `dir_mtime`.
-// Errors: no_space, io_error.
-[[nodiscard]] Status write_sorted_names(Storage& storage, const std::string& path, const SortedNamesFormat& format,
-                                        Clock::time_point dir_mtime, const std::vector<std::string>& names);
+// Persists `names` (sorted, just read from a directory whose mtime was `settled_mtime` and had
+// settled before they were read): written as the list at `path` when there are at least
+// `min_names`; with fewer, a list left behind (`had_list`) is removed. Without `settled_mtime`
+// nothing is written. Best effort: a read-only or full storage keeps answering from the
+// directory.
+void persist_sorted_names(Storage& storage, const std::string& path, const SortedNamesFormat& format,
+                          const std::vector<std::string>& names, size_t min_names, bool had_list,
+                          std::optional<Clock::time_point> settled_mtime);
 
 // Whether a directory last changed at `dir_mtime` has settled: the storage clock (a write of
 // layout::storage_clock()) is at least k_sorted_names_settle past it. The local clock is asked

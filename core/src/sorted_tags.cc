@@ -37,24 +37,10 @@ Result<std::vector<std::string>> read_tag_names(Storage& storage, std::string_vi
 }
 
 Result<std::vector<std::string>> rebuild_sorted_tags(Storage& storage, std::string_view repo, size_t min_tags,
-                                                     bool had_list) {
-  // The directory's mtime, then the storage clock, then the listing: a change after the clock
-  // reading moves the mtime past the recorded one once the directory has settled.
-  auto dir = storage.stat(layout::tags_dir(repo));
-  if (!dir && dir.error().code != Errc::not_found) {
-    return std::unexpected(dir.error());
-  }
-  bool settled_dir = dir && min_tags > 0 && settled(storage, dir->mtime);
+                                                     bool had_list, std::optional<Clock::time_point> settled_mtime) {
   auto names = read_tag_names(storage, repo);
-  if (!names) {
-    return names;
-  }
-  if (min_tags == 0 || names->size() < min_tags) {
-    if (had_list) {
-      (void)storage.remove_all(layout::sorted_tags(repo));
-    }
-  } else if (settled_dir) {
-    (void)write_sorted_names(storage, layout::sorted_tags(repo), k_format, dir->mtime, *names);
+  if (names) {
+    persist_sorted_names(storage, layout::sorted_tags(repo), k_format, *names, min_tags, had_list, settled_mtime);
   }
   return names;
 }

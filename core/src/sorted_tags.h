@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -21,11 +22,11 @@ namespace regd {
 // Errors: io_error.
 [[nodiscard]] Result<std::vector<std::string>> read_tag_names(Storage& storage, std::string_view repo);
 
-// Reads the tag names of `repo` afresh and, when there are at least `min_tags` of them and the
-// directory has settled, writes them as its sorted list; with fewer, removes a list left by
-// `had_list`. Persisting is best effort (a read-only or full storage keeps answering from the
-// directory). Returns the sorted names. Errors: io_error.
+// Reads the tag names of `repo` afresh and persists them as its sorted list
+// (persist_sorted_names: `settled_mtime` is the tags directory's mtime, read and found settled
+// before this listing). Returns the sorted names. Errors: io_error.
 [[nodiscard]] Result<std::vector<std::string>> rebuild_sorted_tags(Storage& storage, std::string_view repo,
-                                                                   size_t min_tags, bool had_list);
+                                                                   size_t min_tags, bool had_list,
+                                                                   std::optional<Clock::time_point> settled_mtime);
 
 }  // namespace regd
