@@ -13,10 +13,10 @@
 #include <utility>  // before Asio (its awaitable header needs std::exchange)
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -36,16 +36,8 @@ class StoragePool {
   // frame: the caller is suspended until it returns.
   template <class Call>
   boost::asio::awaitable<std::invoke_result_t<Call&>> run(Call call) {
-    using Result = std::invoke_result_t<Call&>;
-    m_metrics.storage_call_queued();
-    co_return co_await boost::asio::co_spawn(
-        m_pool.get_executor(),
-        [this, call = std::move(call)]() mutable -> boost::asio::awaitable<Result> {
-          m_metrics.storage_call_started();
-          Finished finished{m_metrics};
-          co_return call();
-        },
-        boost::asio::use_awaitable);
+    auto caller = co_await boost::asio::this_coro::executor;
+    co_return co_await start(std::move(call), caller)->wait();
   }
 
   // A call started on a worker while the caller goes on (an upload's write of one buffer while
