@@ -18,4 +18,9 @@ set -a
 # shellcheck disable=SC1091
 source "$work/ceph/env"
 set +a
-"$tests_bin" --gtest_brief=1
+# The binary skips without the gateway's variables: here a skip is a failure.
+"$tests_bin" --gtest_brief=1 | tee "$work/out"
+if grep -q SKIPPED "$work/out"; then
+  echo "FAIL: tests skipped although radosgw is up" >&2
+  exit 1
+fi
