@@ -41,20 +41,17 @@ if [[ -z $REGD || ! -x $REGD ]]; then
   exit 0
 fi
 # regd serves the tree regctl wrote; skopeo pulls through it
-port=0
-for _ in $(seq 20); do
-  p=$((20000 + RANDOM % 40000))
-  (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { port=$p; break; }
-done
-[[ $port != 0 ]] || fail "no free port"
-"$REGD" --root "$REGCTL_ROOT" --listen "127.0.0.1:$port" >regd.log 2>&1 &
+# It binds an ephemeral port itself and logs it: no window in which another process can take it.
+"$REGD" --root "$REGCTL_ROOT" --listen 127.0.0.1:0 2>regd.log &
 regd_pid=$!
 trap 'kill $regd_pid 2>/dev/null; wait $regd_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+port=""
 for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
+  port=$(jq -Rr 'fromjson? | select(.msg == "listening") | .port' regd.log 2>/dev/null | head -n1)
+  [[ -n $port ]] && curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
   sleep 0.1
 done
-curl -fs "http://127.0.0.1:$port/v2/" >/dev/null || { cat regd.log >&2; fail "regd did not start"; }
+[[ -n $port ]] && curl -fs "http://127.0.0.1:$port/v2/" >/dev/null || { cat regd.log >&2; fail "regd did not start"; }
 skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$port/team/app:v1" oci:viaregd:v1 >/dev/null
 [[ $(skopeo inspect oci:viaregd:v1 | jq -r .Digest) == "$img" ]] || fail "digest through regd"
 same_blobs viaregd hand
