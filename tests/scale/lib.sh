@@ -9,6 +9,8 @@ EXAMPLES=$(cd "$SCALE_SRC/../../docs/examples" && pwd)
 # SCALE_FS=cephfs (CTest's *.cephfs variants): the roots under $SCALE_TMP live on one CephFS,
 # each instance on its own ceph-fuse mount (root_of). The script then runs in its own network
 # namespace (the Ceph monitor's port is fixed), which `source lib.sh` re-executes it into.
+# SCALE_FS=s3 (CTest's *.s3 variants): the same Ceph with radosgw instead of mounts; every root
+# under $SCALE_TMP is a prefix of one bucket (root_of), shared by every instance and regctl.
 SCALE_FS=${SCALE_FS:-local}
 case $SCALE_FS in
   local) ;;
@@ -17,8 +19,13 @@ case $SCALE_FS in
     cephfs_preflight
     scale_enter_netns "$0" "$@"
     ;;
+  s3)
+    source "$SCALE_SRC/s3_env.sh"
+    s3_preflight
+    scale_enter_netns "$0" "$@"
+    ;;
   *)
-    echo "SCALE_FS must be local or cephfs, not '$SCALE_FS'" >&2
+    echo "SCALE_FS must be local, cephfs or s3, not '$SCALE_FS'" >&2
     exit 2
     ;;
 esac
@@ -53,6 +60,7 @@ scale_cleanup() {
   done
   # The mounts and the cluster last: every process holding files on them is gone.
   [[ $SCALE_FS == cephfs ]] && cephfs_stop
+  [[ $SCALE_FS == s3 ]] && s3_stop
   if [[ $rc != 0 && $rc != 77 ]]; then
     echo "--- logs of the failed run (tails) ---" >&2
     local f
@@ -83,8 +91,9 @@ SCALE_T0=$(date +%s.%N)
 step() { echo "== [$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $SCALE_T0 }")s] $*"; }
 
 # root_of NAME ROOT: the storage root instance (or tool) NAME uses for ROOT, a directory under
-# $SCALE_TMP: ROOT itself, or with SCALE_FS=cephfs the same path on NAME's own ceph-fuse mount
-# (mounted on first use).
+# $SCALE_TMP: ROOT itself, with SCALE_FS=cephfs the same path on NAME's own ceph-fuse mount
+# (mounted on first use), with SCALE_FS=s3 s3://<bucket>/<ROOT relative to $SCALE_TMP> (the
+# same for every NAME).
 root_of() {
   local name=$1 root=$2 m
   if [[ $SCALE_FS == local ]]; then
@@ -92,6 +101,10 @@ root_of() {
     return
   fi
   [[ $root == "$SCALE_TMP"/* ]] || fail "root_of: $root is not under $SCALE_TMP"
+  if [[ $SCALE_FS == s3 ]]; then
+    s3_root "${root#"$SCALE_TMP"/}"
+    return
+  fi
   m=$SCALE_TMP/fs/$name
   mountpoint -q "$m" || cephfs_mount "$m" || fail "ceph-fuse mount for $name"
   mkdir -p "$m/${root#"$SCALE_TMP"/}"
@@ -100,6 +113,10 @@ root_of() {
 if [[ $SCALE_FS == cephfs ]]; then
   step "CephFS: one monitor, manager, OSD and MDS on loopback; a ceph-fuse mount per instance"
   cephfs_start "$SCALE_TMP/ceph" || fail "CephFS did not come up"
+fi
+if [[ $SCALE_FS == s3 ]]; then
+  step "S3: one monitor, manager, OSD and radosgw on loopback; one bucket for every root"
+  s3_start "$SCALE_TMP/ceph" regd || fail "Ceph with radosgw did not come up"
 fi
 
 need_cmds() {
