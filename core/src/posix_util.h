@@ -89,22 +89,7 @@ inline std::unexpected<Error> errno_error(int err, std::string_view what, const 
 
 // Relative, '/'-separated, no empty, "." or ".." component, no NUL.
 inline Status check_path(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) {
-    return fail(Errc::invalid_argument, "storage path \"" + path + "\": must be relative and non-empty");
-  }
-  size_t start = 0;
-  for (;;) {
-    size_t slash = path.find('/', start);
-    auto component =
-        std::string_view(path).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (component.empty() || component == "." || component == "..") {
-      return fail(Errc::invalid_argument, "storage path \"" + path + "\": empty, \".\" or \"..\" component");
-    }
-    if (slash == std::string::npos) {
-      return {};
-    }
-    start = slash + 1;
-  }
+  return check_storage_path(path);
 }
 
 inline Clock::time_point to_time_point(const timespec& ts) {

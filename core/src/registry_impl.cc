@@ -75,7 +75,14 @@ Result<bool> holds_manifest(Storage& storage, std::string_view repo) {
 }
 
 RegistryImpl::RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions options)
-    : m_storage(std::move(storage)), m_options(options) {}
+    : m_storage(std::move(storage)), m_options(options) {
+  // Where listings come sorted and directory mtimes do not follow their entries, the sorted
+  // lists would be stale at once and are not needed.
+  if (m_storage->lists_in_order()) {
+    m_options.tag_list_min = 0;
+    m_options.catalog_list_min = 0;
+  }
+}
 
 Result<Digest> RegistryImpl::read_link(const std::string& path) {
   auto content = m_storage->read(path, k_max_link_size);

@@ -2,6 +2,7 @@
 
 #include "layout.h"
 #include "regd/storage_stats.h"
+#include "try.h"
 
 namespace regd {
 
@@ -25,6 +26,25 @@ Result<size_t> read_full_at(ReadFile& file, uint64_t offset, std::span<char> buf
   return got;
 }
 
+Status check_storage_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) {
+    return fail(Errc::invalid_argument, "storage path \"" + path + "\": must be relative and non-empty");
+  }
+  size_t start = 0;
+  for (;;) {
+    size_t slash = path.find('/', start);
+    auto component =
+        std::string_view(path).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (component.empty() || component == "." || component == "..") {
+      return fail(Errc::invalid_argument, "storage path \"" + path + "\": empty, \".\" or \"..\" component");
+    }
+    if (slash == std::string::npos) {
+      return {};
+    }
+    start = slash + 1;
+  }
+}
+
 Status Storage::write_file(const std::string& path, std::string_view data) {
   auto file = create(path);
   if (!file) {
@@ -34,6 +54,13 @@ Status Storage::write_file(const std::string& path, std::string_view data) {
     return written;
   }
   return (*file)->commit();
+}
+
+Status Storage::make_directory(const std::string& path) {
+  std::string probe = path + "/.tmp-init-" + layout::random_hex(8);
+  REGD_TRY(write_file(probe, ""));
+  auto removed = remove(probe);
+  return removed || removed.error().code == Errc::not_found ? Status{} : removed;
 }
 
 Status probe_storage(Storage& storage, StorageAccess access) {
@@ -71,13 +98,10 @@ Status require_registry_tree(Storage& storage, bool create) {
   if (!create) {
     return fail(Errc::no_registry, "no registry tree (" + tree + ")");
   }
-  // A temp name: should the remove never happen, readers skip it and GC removes it.
-  std::string probe = tree + "/.tmp-init-" + layout::random_hex(8);
-  if (auto written = storage.write_file(probe, ""); !written) {
-    return fail(written.error().code, "cannot create " + tree + ": " + written.error().message);
+  if (auto made = storage.make_directory(tree); !made) {
+    return fail(made.error().code, "cannot create " + tree + ": " + made.error().message);
   }
-  auto removed = storage.remove(probe);
-  return removed || removed.error().code == Errc::not_found ? Status{} : removed;
+  return {};
 }
 
 }  // namespace regd

@@ -213,6 +213,7 @@ TEST_F(RgwClient, MultipartUploadAndRangedReadsStream) {
   const std::string key = "docker/registry/v2/blobs/sha256/ab/abcd/data";
   std::string part1(5 * 1024 * 1024, 'a');
   std::string part2 = "the tail";
+  ASSERT_OK(m_s3->remove(key));  // a gateway kept from an earlier run
   auto id = m_s3->create_multipart(key);
   ASSERT_OK(id);
   auto e1 = m_s3->upload_part(key, *id, 1, part1);

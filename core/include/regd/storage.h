@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -126,9 +127,29 @@ class Storage {
   // The storage clock: mtime of a freshly written marker file at `path` (GC's T0).
   [[nodiscard]] virtual Result<Clock::time_point> now(const std::string& path) = 0;
 
+  // Makes `path` an (empty) directory that stat() and list() find, creating parents; an existing
+  // one is success. By default a temp file is written in it and removed (readers skip it, GC
+  // removes it should the remove never happen). Errors: no_space, denied, io_error.
+  [[nodiscard]] virtual Status make_directory(const std::string& path);
+  // A URL from which a client without credentials can GET `path` for `ttl` (S3: a presigned
+  // GET), or nullopt when the backend has none (POSIX).
+  virtual std::optional<std::string> presign_get(const std::string& path, std::chrono::seconds ttl) {
+    (void)path;
+    (void)ttl;
+    return std::nullopt;
+  }
+  // True when list() already yields names in byte order and a directory's mtime does not follow
+  // its entries (object stores): the sorted-name caches (sorted_names.h) are neither read nor
+  // written there.
+  virtual bool lists_in_order() const { return false; }
+
   // Convenience: create + write + commit.
   [[nodiscard]] Status write_file(const std::string& path, std::string_view data);
 };
+
+// Checks a storage path: relative, non-empty, no "", "." or ".." component, no NUL.
+// Errors: invalid_argument.
+[[nodiscard]] Status check_storage_path(const std::string& path);
 
 enum class StorageAccess { read, write };
 

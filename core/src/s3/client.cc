@@ -264,12 +264,14 @@ Result<Listing> Client::list(const std::string& prefix, std::string_view delimit
   if (!reply.ok()) {
     return std::unexpected(reply.error("list " + prefix));
   }
+  auto server_time = parse_time(reply.header("Date"));
   pugi::xml_document doc;
   if (!doc.load_buffer(reply.body.data(), reply.body.size())) {
     return fail(Errc::io_error, "list " + prefix + ": the answer is not XML");
   }
   auto result = doc.child("ListBucketResult");
   Listing listing;
+  listing.server_time = server_time;
   for (auto common : result.children("CommonPrefixes")) {
     listing.prefixes.emplace_back(common.child_value("Prefix"));
   }
@@ -285,6 +287,30 @@ Result<Listing> Client::list(const std::string& prefix, std::string_view delimit
     listing.next_token = result.child_value("NextContinuationToken");
   }
   return listing;
+}
+
+Status Client::head_bucket() {
+  auto reply = send("HEAD", "", {}, "", {});
+  if (!reply.ok()) {
+    return std::unexpected(reply.error("bucket " + m_endpoint.bucket));
+  }
+  return {};
+}
+
+Status Client::create_bucket() {
+  auto reply = send("PUT", "", {}, "", {});
+  if (!reply.ok() && reply.service_error() != "BucketAlreadyOwnedByYou") {
+    return std::unexpected(reply.error("create bucket " + m_endpoint.bucket));
+  }
+  return {};
+}
+
+std::string Client::presign_get(const std::string& key, std::chrono::seconds expires) const {
+  std::string path = "/" + m_endpoint.bucket + "/" + key;
+  SignedRequest request{"GET", path, {}, {{"Host", m_host}}, "UNSIGNED-PAYLOAD"};
+  auto query =
+      presigned_query(request, m_endpoint.credentials, m_endpoint.scope, std::chrono::system_clock::now(), expires);
+  return m_endpoint.url + uri_encode(path, true) + "?" + query;
 }
 
 Result<std::string> Client::create_multipart(const std::string& key) {
@@ -309,6 +335,24 @@ Result<std::string> Client::upload_part(const std::string& key, const std::strin
     return std::unexpected(reply.error("upload part " + std::to_string(number) + " of " + key));
   }
   return reply.header("ETag");
+}
+
+Result<std::string> Client::upload_part_copy(const std::string& key, const std::string& upload_id, int number,
+                                             const std::string& from, uint64_t offset, uint64_t length) {
+  Params headers{
+      {"x-amz-copy-source", uri_encode("/" + m_endpoint.bucket + "/" + from, true)},
+      {"x-amz-copy-source-range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
+  auto reply = send("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, "", headers);
+  if (!reply.ok()) {
+    return std::unexpected(reply.error("copy part " + std::to_string(number) + " of " + key + " from " + from));
+  }
+  pugi::xml_document doc;
+  doc.load_buffer(reply.body.data(), reply.body.size());
+  std::string etag = doc.child("CopyPartResult").child_value("ETag");
+  if (etag.empty()) {
+    return fail(Errc::io_error, "copy part " + std::to_string(number) + " of " + key + ": no ETag in the answer");
+  }
+  return etag;
 }
 
 Status Client::complete_multipart(const std::string& key, const std::string& upload_id,

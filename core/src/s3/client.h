@@ -46,6 +46,9 @@ struct Listing {
   std::vector<std::string> prefixes;  // with a delimiter: the "subdirectories", each ending in it
   std::vector<ListedObject> objects;
   std::string next_token;  // empty on the last page
+  // The service's clock when it answered (its Date header; whole seconds): leases expire by it,
+  // never by ours.
+  std::chrono::system_clock::time_point server_time;
 };
 
 struct Part {
@@ -80,11 +83,22 @@ class Client {
   [[nodiscard]] Result<Listing> list(const std::string& prefix, std::string_view delimiter, const std::string& token,
                                      int max_keys = 1000);
 
+  // Whether the bucket exists. Errors: not_found, denied, io_error.
+  [[nodiscard]] Status head_bucket();
+  // Creates the bucket (an existing one of ours is success). Errors: denied, io_error.
+  [[nodiscard]] Status create_bucket();
+  // A URL that GETs `key` without credentials until `expires` from now (SigV4 query signing).
+  std::string presign_get(const std::string& key, std::chrono::seconds expires) const;
+
   // Errors: denied, io_error.
   [[nodiscard]] Result<std::string> create_multipart(const std::string& key);
   // Returns the part's ETag. Errors: not_found (no such upload), denied, no_space, io_error.
   [[nodiscard]] Result<std::string> upload_part(const std::string& key, const std::string& upload_id, int number,
                                                 std::span<const char> data);
+  // Part `number` copied server-side from `length` bytes of object `from` at `offset` (at most
+  // 5 GiB). Returns the part's ETag. Errors: not_found, denied, no_space, io_error.
+  [[nodiscard]] Result<std::string> upload_part_copy(const std::string& key, const std::string& upload_id, int number,
+                                                     const std::string& from, uint64_t offset, uint64_t length);
   // Errors: not_found, invalid_argument (a part the service refuses), denied, io_error.
   [[nodiscard]] Status complete_multipart(const std::string& key, const std::string& upload_id,
                                           const std::vector<Part>& parts);
