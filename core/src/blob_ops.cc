@@ -100,6 +100,10 @@ Result<std::unique_ptr<ReadFile>> RegistryImpl::open_blob(std::string_view repo,
   return on_not_found(m_storage->open_read(layout::blob_data(digest)), Errc::blob_unknown, "blob " + digest.str());
 }
 
+std::optional<std::string> RegistryImpl::blob_url(const Digest& digest, std::chrono::seconds ttl) {
+  return m_storage->presign_get(layout::blob_data(digest), ttl);
+}
+
 Status RegistryImpl::delete_blob(std::string_view repo, const Digest& digest) {
   REGD_TRY(validate_repository(repo));
   auto linked = exists(layout::layer_link(repo, digest));

@@ -48,6 +48,7 @@ class RegistryImpl final : public Registry {
 
   Result<BlobInfo> stat_blob(std::string_view repo, const Digest& digest) override;
   Result<std::unique_ptr<ReadFile>> open_blob(std::string_view repo, const Digest& digest) override;
+  std::optional<std::string> blob_url(const Digest& digest, std::chrono::seconds ttl) override;
   Status delete_blob(std::string_view repo, const Digest& digest) override;
   Result<BlobInfo> mount_blob(std::string_view repo, const Digest& digest,
                               std::optional<std::string_view> from) override;

@@ -55,6 +55,13 @@ TEST_F(BlobOps, PutBlobStoresDataThenLink) {
   EXPECT_EQ(read_all(**file), "hello");
 }
 
+// Only storage that hands out URLs (S3's presigned GETs) has one for a blob; a filesystem has none.
+TEST_F(BlobOps, BlobUrlIsNoneOnAFilesystem) {
+  auto digest = push_blob(*m_registry, "lib/app", "hello");
+  ASSERT_OK(digest);
+  EXPECT_EQ(m_registry->blob_url(*digest, std::chrono::seconds(60)), std::nullopt);
+}
+
 // A single POST whose content does not match its digest, or that is abandoned, leaves no
 // blobs/sha256/<xx>/<hex>/ directory (each would be an inode per refused request).
 TEST_F(BlobOps, RefusedOrAbandonedPutBlobLeavesNoDirectory) {

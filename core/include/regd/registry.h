@@ -173,6 +173,11 @@ class Registry {
   // Opens a blob for reading (offsets, sendfile); refreshes the link as stat_blob does, best
   // effort. Errors: blob_unknown, io_error.
   [[nodiscard]] virtual Result<std::unique_ptr<ReadFile>> open_blob(std::string_view repo, const Digest& digest) = 0;
+  // A URL from which a client without credentials can GET the blob's data for `ttl`: a
+  // presigned URL on S3 (Storage::presign_get), nullopt on storage without URLs (POSIX). Checks
+  // nothing, not even that the blob exists: REQUIRES the caller to have established that the
+  // repository may serve it (stat_blob) and that the client may pull it.
+  [[nodiscard]] virtual std::optional<std::string> blob_url(const Digest& digest, std::chrono::seconds ttl) = 0;
   // Removes the repository's link to the blob (the data stays for GC). Errors: blob_unknown.
   [[nodiscard]] virtual Status delete_blob(std::string_view repo, const Digest& digest) = 0;
   // Links an existing blob into `repo`. With `from`, only a blob `from` may serve; without it,
