@@ -196,6 +196,7 @@ void add_config_options(CLI::App& app, Config& c) {
   add_tls_options(app, c.tls);
   add_limits_options(app, c.limits);
   add_upstream_options(app, c.upstream);
+  add_s3_options(app, c.s3);
 }
 
 Status validate_config(const Config& c) {
@@ -228,6 +229,9 @@ Status validate_config(const Config& c) {
   }
   if (auto upstream = validate_upstream_config(c.upstream); !upstream) {
     return upstream;
+  }
+  if (auto s3 = validate_s3_config(c); !s3) {
+    return s3;
   }
   if (auto gc = validate_gc(c); !gc) {
     return gc;

@@ -77,6 +77,18 @@ struct UpstreamConfig {
   bool enabled() const { return !upstreams.empty(); }
 };
 
+// An s3:// storage root (config_s3.cc, docs/regd.md "S3 storage (s3://)"): where the service is
+// and who regd is to it. Empty fields fall back to the AWS_* variables (regd/storage_root.h).
+// Every field needs an s3:// --root.
+struct S3Config {
+  std::string endpoint;              // http://HOST:PORT or https://HOST[:PORT]
+  std::string region;                // the SigV4 region
+  std::string credentials;           // shared credentials file (AWS's format), not the keys themselves
+  std::string profile;               // its section
+  bool redirect = false;             // blob GETs answer 307 to a presigned URL instead of the bytes
+  std::string redirect_ttl = "20m";  // how long such a URL stays valid
+};
+
 // One --upstream, parsed.
 struct UpstreamMapping {
   std::string prefix;       // a repository name; PREFIX/NAME is served from NAME
@@ -127,6 +139,7 @@ struct Config {
   TlsConfig tls;
   LimitsConfig limits;
   UpstreamConfig upstream;
+  S3Config s3;
 };
 
 // Binds every Config field to a flag with a REGD_* environment variable, and --config.
@@ -187,6 +200,14 @@ void add_sync_options(CLI::App& app, Config& config);
 // The interval of the background sync: --sync-interval, or 1h when it is 0 and a file is given;
 // 0 when there is no file. REQUIRES: validated.
 std::chrono::seconds sync_interval(const Config& config);
+
+// config_s3.cc: binds the S3Config fields, and checks them: each needs an s3:// --root, and
+// --s3-redirect-ttl is a duration of 1s to 7d (the longest a SigV4 presigned URL lives).
+// Errors: invalid_argument.
+void add_s3_options(CLI::App& app, S3Config& s3);
+[[nodiscard]] Status validate_s3_config(const Config& config);
+// --s3-redirect-ttl in seconds. REQUIRES: validated.
+std::chrono::seconds s3_redirect_ttl(const Config& config);
 
 // Checks values CLI11 cannot (log format, listen syntax, tag patterns). Errors: invalid_argument.
 [[nodiscard]] Status validate_config(const Config& config);

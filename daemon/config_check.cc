@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "regd/storage_root.h"
 #include "tls.h"
 
 namespace regd::daemon {
@@ -32,11 +33,17 @@ std::vector<std::string> check_missing_root(const fs::path& root) {
 
 std::vector<std::string> check_root(const Config& config) {
   std::error_code ec;
-  if (!fs::exists(config.root, ec)) {
+  // A bucket is checked by opening it (one request), which creates nothing either.
+  if (!is_s3_root(config.root) && !fs::exists(config.root, ec)) {
     return check_missing_root(config.root);
   }
   if (auto storage = open_storage(config); !storage) {
-    return {"cannot use the storage root " + config.root + ": " + storage.error().message};
+    // Without the "storage root <root>: " that open_storage_root's messages start with.
+    std::string_view message = storage.error().message;
+    if (auto prefix = "storage root " + config.root + ": "; message.starts_with(prefix)) {
+      message.remove_prefix(prefix.size());
+    }
+    return {"cannot use the storage root " + config.root + ": " + std::string(message)};
   }
   return {};
 }
@@ -44,7 +51,19 @@ std::vector<std::string> check_root(const Config& config) {
 }  // namespace
 
 Result<std::shared_ptr<Storage>> open_storage(const Config& config) {
-  auto storage = make_posix_storage(config.root);
+  S3Options s3{
+      .endpoint = config.s3.endpoint,
+      .region = config.s3.region,
+      .credentials_file = config.s3.credentials,
+      .profile = config.s3.profile,
+  };
+  // regd never creates a bucket: a misspelt one must stop it, not start an empty registry.
+  auto storage = open_storage_root(config.root, s3, /*create_bucket=*/false);
+  if (!storage && storage.error().code == Errc::no_registry) {
+    return fail(Errc::no_registry, storage.error().message +
+                                       " (regd never creates a bucket: create it, or let regctl --init or a regctl "
+                                       "push do so)");
+  }
   if (!storage) {
     return std::unexpected(storage.error());
   }

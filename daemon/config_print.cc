@@ -105,7 +105,13 @@ std::string config_value(CLI::Option& option) {
 }
 
 bool is_secret_key(const std::string& key) {
+  // Named for a credential, but a path to the file holding them, which --print-config must write
+  // back as it is.
+  static const std::set<std::string> k_paths = {"s3-credentials"};
   auto name = lower(key);
+  if (k_paths.contains(name)) {
+    return false;
+  }
   for (const char* word : {"password", "secret", "credential"}) {
     if (name.find(word) != std::string::npos) {
       return true;

@@ -30,7 +30,8 @@ std::string config_key(const CLI::Option& option);
 std::string config_value(CLI::Option& option);
 
 // Whether a value of option `key` is a secret never printed: keys naming a password, secret or
-// credential. Paths to key files are not secrets (regd has no option holding a secret inline).
+// credential, but s3-credentials (a file's path). Paths to key files are not secrets (regd has
+// no option holding a secret inline).
 bool is_secret_key(const std::string& key);
 
 // The value with what must not be printed replaced by <redacted>: the whole value of a secret
