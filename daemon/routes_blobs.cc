@@ -1,4 +1,5 @@
-// GET/HEAD/DELETE /v2/<name>/blobs/<digest>: immutable, range-capable, sent with sendfile.
+// GET/HEAD/DELETE /v2/<name>/blobs/<digest>: immutable, range-capable, sent with sendfile (or,
+// with --s3-redirect, a GET answered by a 307 to the object store).
 #include "error_table.h"
 #include "http_util.h"
 #include "regd/reference.h"
@@ -46,7 +47,37 @@ Response blob_response(const Request& request, const Digest& digest, uint64_t si
   return r;
 }
 
+// --s3-redirect: a 307 to a presigned URL, so that the object store sends the bytes. The
+// existence and link checks, If-None-Match and Range validity are the same as for the bytes (a
+// 304 or 416 is answered here); the client sends its Range again to the URL. nullopt when the
+// storage has no URLs to give.
+std::optional<Response> redirect_blob(Context& ctx, const Request& request, std::string_view repository,
+                                      const Digest& digest) {
+  auto info = ctx.registry.stat_blob(repository, digest);
+  if (!info) {
+    return error_response(info.error(), Area::blob);
+  }
+  auto r = blob_response(request, digest, info->size);
+  if (r.status != 200 && r.status != 206) {
+    return r;
+  }
+  auto url = ctx.registry.blob_url(digest, s3_redirect_ttl(ctx.config));
+  if (!url) {
+    return std::nullopt;
+  }
+  Response redirect;
+  redirect.status = 307;
+  redirect.set("Location", std::move(*url));
+  redirect.set("Docker-Content-Digest", digest.str());
+  return redirect;  // Content-Length: 0, from the empty body
+}
+
 Response get_blob(Context& ctx, const Request& request, std::string_view repository, const Digest& digest) {
+  if (ctx.config.s3.redirect) {
+    if (auto redirect = redirect_blob(ctx, request, repository, digest)) {
+      return std::move(*redirect);
+    }
+  }
   auto file = ctx.registry.open_blob(repository, digest);
   if (!file) {
     return error_response(file.error(), Area::blob);
