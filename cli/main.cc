@@ -1,11 +1,13 @@
 // regctl: the offline toolkit on a regd / registry:2 storage tree. Parses the command line,
 // runs the chosen subcommand, and translates its error (exit_codes.h) - the only place that does.
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -45,12 +47,16 @@ size_t distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-// The first word of the command line that is neither an option nor the value of --root, when it
-// names no command: CLI11 would only say that a subcommand is required.
+// The global options that take a value (the next word, unless written --option=VALUE).
+constexpr std::array<std::string_view, 6> k_valued_globals = {"--root",      "--immutable-tags", "--s3-endpoint",
+                                                              "--s3-region", "--s3-credentials", "--s3-profile"};
+
+// The first word of the command line that is neither an option nor the value of a global option,
+// when it names no command: CLI11 would only say that a subcommand is required.
 std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--root" || arg == "--immutable-tags") {
+    if (std::ranges::find(k_valued_globals, arg) != k_valued_globals.end()) {
       ++i;
     } else if (!arg.starts_with('-')) {
       bool known =
@@ -85,16 +91,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--root", global.root, "Storage root (the directory holding docker/registry/v2)")
-      ->envname("REGCTL_ROOT");
-  app.add_flag("--init", global.init,
-               "Create the registry tree when the root holds none (push does so anyway; gc and verify never do "
-               "without it)");
-  app.add_option("--immutable-tags", global.immutable_tags,
-                 "Tags matching these comma-separated patterns (v*,release-*) are never moved or deleted, as "
-                 "regd --immutable-tags")
-      ->envname("REGCTL_IMMUTABLE_TAGS");
-  app.add_flag("-q,--quiet", global.quiet, "No progress and no summaries on stderr");
+  add_global_options(app, global);
   app.set_version_flag("--version", regd::version_line("regctl"));
   Action action;
   add_push(app, global, action);
