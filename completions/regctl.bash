@@ -1,11 +1,11 @@
 # bash completion for regctl(1). Installed into bash-completion's completions directory.
 
-# regctl with the storage root of the command line being completed (else $REGCTL_ROOT); quietly
-# nothing when there is none.
+# regctl with the storage root of the command line being completed (else $REGCTL_ROOT) and its
+# --s3-* options; quietly nothing when there is none.
 _regctl_query() {
   local root_args=()
   [[ -n $_regctl_root ]] && root_args=(--root "$_regctl_root")
-  regctl "${root_args[@]}" -q "$@" 2>/dev/null
+  regctl "${root_args[@]}" "${_regctl_s3_args[@]}" -q "$@" 2>/dev/null
 }
 
 # Completes a repository name; with $1 = tag also REPO:TAG, the tags of REPO once a colon is
@@ -56,21 +56,24 @@ _regctl() {
   _init_completion -s -n : || return
 
   local commands="push pull ls tags inspect tag rm cp du verify gc prune sync"
-  local globals="--root --init --immutable-tags --quiet -q --help --version"
+  local s3="--s3-endpoint --s3-region --s3-credentials --s3-profile"
+  local globals="--root $s3 --init --immutable-tags --quiet -q --help --version"
   # Options that take a value, which is then not a positional argument.
-  local valued="--root --immutable-tags --jobs -j --grace --link-refresh --upload-ttl --repository --match --keep
+  local valued="--root $s3 --immutable-tags --jobs -j --grace --link-refresh --upload-ttl --repository --match --keep
     --keep-within --untagged-older-than --authfile --creds --tls-verify --ca --chunk-size --retries --mount-from"
   # The options of a command that reaches a docker:// registry.
   local remote="--authfile --creds --tls-verify --ca --chunk-size --retries"
-  local i word command="" nargs=0 _regctl_root=""
+  local i word command="" nargs=0 _regctl_root="" _regctl_s3_args=()
   for ((i = 1; i < cword; i++)); do
     word=${words[i]}
     case $word in
       --root=*) _regctl_root=${word#--root=} ;;
+      --s3-*=*) _regctl_s3_args+=("$word") ;;
       --*=*) ;;
       -*)
         if [[ " $valued " == *" $word "* ]]; then
           [[ $word == --root ]] && _regctl_root=${words[i + 1]}
+          [[ " $s3 " == *" $word "* ]] && _regctl_s3_args+=("$word" "${words[i + 1]}")
           ((i++))
         fi
         ;;
@@ -91,7 +94,7 @@ _regctl() {
       _filedir -d
       return
       ;;
-    --authfile | --ca)
+    --authfile | --ca | --s3-credentials)
       _filedir
       return
       ;;
@@ -99,7 +102,7 @@ _regctl() {
       COMPREPLY=($(compgen -W "true false" -- "$cur"))
       return
       ;;
-    --creds | --chunk-size | --retries | --mount-from)
+    --creds | --chunk-size | --retries | --mount-from | --s3-endpoint | --s3-region | --s3-profile)
       return
       ;;
     --repository)
@@ -139,7 +142,7 @@ _regctl() {
   esac
   if [[ $cur == -* ]]; then
     # The subcommand's flags, its --help, and the global options that also work after it.
-    COMPREPLY=($(compgen -W "$flags --help --root --init --immutable-tags --quiet -q" -- "$cur"))
+    COMPREPLY=($(compgen -W "$flags --help --root $s3 --init --immutable-tags --quiet -q" -- "$cur"))
     return
   fi
 

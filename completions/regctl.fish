@@ -3,23 +3,28 @@
 set -l commands push pull ls tags inspect tag rm cp du verify gc prune sync
 
 # regctl with the storage root of the command line being completed (--root PATH or
-# --root=PATH), else $REGCTL_ROOT.
+# --root=PATH), else $REGCTL_ROOT, and the command line's --s3-* options.
 function __regctl_query
     set -l tokens (commandline -opc)
     set -l root
+    set -l s3
     for i in (seq (count $tokens))
+        set -l next (math $i + 1)
         switch $tokens[$i]
             case '--root=*'
                 set root (string replace -- '--root=' '' $tokens[$i])
             case --root
-                set -l next (math $i + 1)
                 set -q tokens[$next]; and set root $tokens[$next]
+            case '--s3-*=*'
+                set -a s3 $tokens[$i]
+            case --s3-endpoint --s3-region --s3-credentials --s3-profile
+                set -q tokens[$next]; and set -a s3 $tokens[$i] $tokens[$next]
         end
     end
     if test -n "$root"
-        regctl --root $root -q $argv 2>/dev/null
+        regctl --root $root $s3 -q $argv 2>/dev/null
     else
-        regctl -q $argv 2>/dev/null
+        regctl $s3 -q $argv 2>/dev/null
     end
 end
 
@@ -35,7 +40,7 @@ function __regctl_arg
             continue
         end
         switch $t
-            case --root --immutable-tags -j --jobs --grace --link-refresh --upload-ttl --repository --match --keep \
+            case --root --s3-endpoint --s3-region --s3-credentials --s3-profile --immutable-tags -j --jobs --grace --link-refresh --upload-ttl --repository --match --keep \
                 --keep-within --untagged-older-than
                 set skip 1
             case '-*'
@@ -74,8 +79,12 @@ function __regctl_locations
 end
 
 complete -c regctl -f
-complete -c regctl -l root -r -a '(__fish_complete_directories)' -d 'Storage root'
-complete -c regctl -l init -d 'Create the registry tree when the root holds none'
+complete -c regctl -l root -r -a '(__fish_complete_directories)' -d 'Storage root (a directory, or s3://BUCKET/PREFIX)'
+complete -c regctl -l s3-endpoint -x -d 'S3 service of an s3:// root'
+complete -c regctl -l s3-region -x -d 'Region of an s3:// root'
+complete -c regctl -l s3-credentials -r -F -d 'Shared credentials file'
+complete -c regctl -l s3-profile -x -d 'Section of the credentials file'
+complete -c regctl -l init -d 'Create the registry tree (and bucket) when the root holds none'
 complete -c regctl -l immutable-tags -x -d 'Tag patterns never moved or deleted (v*,release-*)'
 complete -c regctl -s q -l quiet -d 'No progress and no summaries'
 complete -c regctl -l help -d 'Show help'

@@ -72,11 +72,12 @@ commands=$(help_commands | words)
 [[ -n $commands ]] || fail "no subcommands in regctl --help"
 expect "regctl " "$commands"
 expect "regctl ve" "verify"
-globals="--help --init --immutable-tags --quiet --root --version -q"
+s3="--s3-endpoint --s3-region --s3-credentials --s3-profile"
+globals="--help --init --immutable-tags --quiet --root $s3 --version -q"
 expect "regctl -" "$(tr ' ' '\n' <<<"$globals" | words)"
 # After the subcommand: its own flags, and the global options that still work there (not --version).
 for c in $commands; do
-  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root --init --immutable-tags --quiet -q) | sort -u | words)"
+  expect "regctl $c -" "$( (help_flags "$c"; printf '%s\n' --root $s3 --init --immutable-tags --quiet -q) | sort -u | words)"
 done
 checked "subcommands and flags match regctl --help, --help offered once"
 
@@ -109,6 +110,11 @@ expect "regctl --root $root gc --grace 2h " ""
 expect "regctl --root $root rm --repository " "team/app tools/x"
 expect "regctl --root $root prune --keep 3 --match 'v*' " "team/app tools/x"
 expect "regctl --root $root --immutable-tags v1 prune " "team/app tools/x"
+# --s3-* values are no positional arguments, and the queries pass them on (a directory root
+# ignores them).
+expect "regctl --s3-region eu-west-1 --root $root tags " "team/app tools/x"
+expect "regctl --root $root --s3-profile=ci --s3-endpoint http://127.0.0.1:1 pull " "team/app tools/x"
+expect "regctl --s3-region " ""
 checked "transports where a location goes, repositories where a repository goes"
 
 # After "REPO:" the tags of REPO. Bash replaces the word after the last ":", so the candidates
@@ -167,6 +173,7 @@ if command -v zsh >/dev/null; then
   zsh_expect "regctl push oci:$WORK/layouts/o" "one"
   zsh_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
   zsh_expect "regctl --root $root rm --repository t" "team/app tools/x"
+  zsh_expect "regctl --root $root --s3-region eu-west-1 tags t" "team/app tools/x"
   checked "zsh: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi
 
@@ -188,5 +195,6 @@ if command -v fish >/dev/null; then
   fish_expect "regctl push oci:$WORK/layouts/o" "oci:$WORK/layouts/one/"
   fish_expect "regctl --root $root prune --keep 3 t" "team/app tools/x"
   fish_expect "regctl --root $root rm --repository t" "team/app tools/x"
+  fish_expect "regctl --s3-region eu-west-1 --root $root tags t" "team/app tools/x"
   checked "fish: transports, repositories and REPO:TAG where each goes; --root PATH and --root=PATH"
 fi
