@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,6 +26,8 @@ namespace regd::testing {
 class RegdProcess {
  public:
   // Starts regd over `root` with `extra` flags; waits (at most 10 s) until /healthz answers.
+  // With REGD_TEST_S3_BUCKET set (tests/scale/s3_api_test.sh), `root` names a prefix of that
+  // bucket instead (storage_root()); regd inherits the AWS_* variables.
   explicit RegdProcess(const std::filesystem::path& root, std::vector<std::string> extra = {})
       : m_root(root), m_extra(std::move(extra)) {
     for (int attempt = 0; attempt < 5 && !m_ready; ++attempt) {
@@ -36,6 +39,25 @@ class RegdProcess {
   RegdProcess& operator=(const RegdProcess&) = delete;
 
   bool ready() const { return m_ready; }
+  // What regd gets as --root: `root`, or with REGD_TEST_S3_BUCKET set
+  // s3://BUCKET/[REGD_TEST_S3_PREFIX/]<root relative to the temp directory>. Every test's temp
+  // directory is new, so each test gets a prefix of its own; the instances one test starts over
+  // one root share it, as they share the directory on POSIX.
+  std::string storage_root() const {
+    const char* bucket = std::getenv("REGD_TEST_S3_BUCKET");
+    if (bucket == nullptr || *bucket == '\0') {
+      return m_root.string();
+    }
+    auto relative = m_root.lexically_relative(std::filesystem::temp_directory_path());
+    if (relative.empty() || *relative.begin() == "..") {
+      relative = m_root.relative_path();
+    }
+    std::string prefix;
+    if (const char* p = std::getenv("REGD_TEST_S3_PREFIX"); p != nullptr && *p != '\0') {
+      prefix = std::string(p) + "/";
+    }
+    return "s3://" + std::string(bucket) + "/" + prefix + relative.generic_string();
+  }
   int port() const { return m_port; }
   pid_t pid() const { return m_pid; }
   httplib::Client client() const {
@@ -88,7 +110,7 @@ class RegdProcess {
     m_port = free_port();
     m_log = m_root.parent_path() / ("regd-" + std::to_string(m_port) + ".log");
     std::vector<std::string> args = {
-        REGD_BINARY, "--root", m_root.string(), "--listen", "127.0.0.1:" + std::to_string(m_port), "--threads", "2"};
+        REGD_BINARY, "--root", storage_root(), "--listen", "127.0.0.1:" + std::to_string(m_port), "--threads", "2"};
     args.insert(args.end(), m_extra.begin(), m_extra.end());
     m_pid = ::fork();
     if (m_pid == 0) {

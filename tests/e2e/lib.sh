@@ -20,10 +20,23 @@ fail() {
   exit 1
 }
 
+# e2e_root ROOT: the --root for ROOT, a directory under $E2E_TMP: ROOT itself, or with
+# E2E_S3_ROOT set (an s3:// root whose bucket exists, with the AWS_* variables exported: the S3
+# harness, tests/scale/s3_api_test.sh) a prefix below it named after $E2E_TMP and ROOT.
+e2e_root() {
+  if [[ -z ${E2E_S3_ROOT:-} ]]; then
+    echo "$1"
+    return
+  fi
+  [[ $1 == "$E2E_TMP"/* ]] || fail "e2e_root: $1 is not under $E2E_TMP"
+  echo "$E2E_S3_ROOT/$(basename "$E2E_TMP")/${1#"$E2E_TMP"/}"
+}
+
 # start_regd ROOT [FLAGS...]: starts regd on 127.0.0.1:<ephemeral>, sets REGD_ADDR (host:port)
-# and REGD_PID, waits (bounded) until /healthz answers.
+# and REGD_PID, waits (bounded) until /healthz answers. ROOT goes through e2e_root.
 start_regd() {
-  local root=$1 log i port=""
+  local root log i port=""
+  root=$(e2e_root "$1") || exit 1
   shift
   log="$E2E_TMP/regd-$RANDOM.log"
   "$REGD" --root "$root" --listen 127.0.0.1:0 --threads 2 "$@" 2>"$log" &
