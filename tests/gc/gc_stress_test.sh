@@ -6,16 +6,23 @@
 # verify` is clean, and after a last GC registry:2's own garbage-collect finds nothing left.
 # GC_FS=cephfs: the same over one loopback CephFS, each instance and regctl on its own ceph-fuse
 # mount (root and /dev/fuse needed, else exit 77).
+# GC_FS=s3: the same over one prefix of one bucket of a loopback radosgw, every instance and
+# regctl on s3://regd/root (root needed, else exit 77); registry:2's check reads the bucket
+# through its S3 driver.
 # Usage: gc_stress_test.sh REGCTL REGD
 source "$(dirname "$0")/lib.sh"
 REGCTL=$1 REGD=$2
 [[ ${GC_FS:-local} == cephfs ]] && use_cephfs "$@"
+[[ ${GC_FS:-local} == s3 ]] && use_s3 "$@"
 setup_work
 [[ ${GC_FS:-local} == cephfs ]] && start_cephfs
+[[ ${GC_FS:-local} == s3 ]] && start_s3
 declare -A roots
 for n in 1 2 3 ctl; do
   if [[ ${GC_FS:-local} == cephfs ]]; then
     roots[$n]=$(cephfs_root "$n")
+  elif [[ ${GC_FS:-local} == s3 ]]; then
+    roots[$n]=$(s3_root_of "$n")
   else
     roots[$n]=$WORK/root
   fi

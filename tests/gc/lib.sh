@@ -43,6 +43,40 @@ cephfs_root() {
   echo "$m/root"
 }
 
+# GC_FS=s3 (CTest's gc_gc_stress.s3): use_s3 ARGS, called before setup_work, re-executes the
+# script in its own network namespace; start_s3, after setup_work, brings up one Ceph with
+# radosgw on loopback and a bucket, or with S3_REUSE=1 uses the one the caller's AWS_* variables
+# and S3_BUCKET name (tests/scale/s3_api_test.sh runs scripts so); s3_root_of NAME prints the
+# root for instance NAME: one prefix of that bucket, named after $WORK, the same for every NAME.
+use_s3() {
+  source "$(dirname "${BASH_SOURCE[0]}")/../scale/s3_env.sh"
+  s3_preflight
+  [[ ${S3_REUSE:-} == 1 ]] || scale_enter_netns "$0" "$@"
+}
+start_s3() {
+  if [[ ${S3_REUSE:-} == 1 ]]; then
+    [[ -n ${AWS_ENDPOINT_URL:-} && -n ${S3_BUCKET:-} ]] || fail "S3_REUSE=1 without AWS_ENDPOINT_URL and S3_BUCKET"
+    return 0
+  fi
+  AFTER_STOP+=(s3_stop)
+  s3_start "$WORK/ceph" regd || fail "Ceph with radosgw did not come up"
+}
+s3_root_of() {
+  s3_root "$(basename "$WORK")/root"
+}
+
+# blob_stored ROOT DIGEST: whether ROOT's blob store holds DIGEST's data (a file, or an object
+# under an s3:// root).
+blob_stored() {
+  local key="docker/registry/v2/blobs/sha256/${2:7:2}/${2#sha256:}/data" rest
+  if [[ $1 != s3://* ]]; then
+    [[ -f $1/$key ]]
+    return
+  fi
+  rest=${1#s3://}
+  [[ $(s3ctl status "${rest%%/*}" "${rest#*/}/$key") == 200 ]]
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_up() {  # URL
@@ -50,7 +84,8 @@ wait_up() {  # URL
   fail "$1 did not come up"
 }
 
-# start_distribution ROOT PORT: Debian's docker-registry (registry:2) on ROOT; config in $WORK.
+# start_distribution ROOT PORT: Debian's docker-registry (registry:2) on ROOT (a directory or an
+# s3:// root: distribution_storage), serving blobs itself (no redirects); config in $WORK.
 start_distribution() {
   cat >"$WORK/dist-$2.yml" <<YML
 version: 0.1
@@ -58,9 +93,9 @@ log:
   level: warn
   accesslog:
     disabled: true
-storage:
-  filesystem:
-    rootdirectory: $1
+$(distribution_storage "$1")
+  redirect:
+    disable: true
   delete:
     enabled: true
   maintenance:
@@ -75,6 +110,29 @@ YML
   wait_up "http://127.0.0.1:$2"
 }
 
+# distribution_storage ROOT: the storage section of a registry:2 configuration for ROOT, a
+# directory or an s3:// root (its S3 driver, on the endpoint and keys of the AWS_* variables:
+# registry:2 keeps the same key layout under the prefix).
+distribution_storage() {
+  local rest=${1#s3://}
+  if [[ $1 != s3://* ]]; then
+    printf 'storage:\n  filesystem:\n    rootdirectory: %s\n' "$1"
+    return
+  fi
+  cat <<YML
+storage:
+  s3:
+    region: ${AWS_REGION:-us-east-1}
+    regionendpoint: $AWS_ENDPOINT_URL
+    bucket: ${rest%%/*}
+    rootdirectory: /$([[ $rest == */* ]] && echo "${rest#*/}")
+    accesskey: $AWS_ACCESS_KEY_ID
+    secretkey: $AWS_SECRET_ACCESS_KEY
+    secure: $([[ $AWS_ENDPOINT_URL == https:* ]] && echo true || echo false)
+    v4auth: true
+YML
+}
+
 # distribution_gc ROOT [flags]: registry:2's own garbage-collect; prints what it would delete.
 distribution_gc() {
   local root=$1
@@ -83,9 +141,7 @@ distribution_gc() {
 version: 0.1
 log:
   level: warn
-storage:
-  filesystem:
-    rootdirectory: $root
+$(distribution_storage "$root")
   delete:
     enabled: true
 YML
