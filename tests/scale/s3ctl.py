@@ -4,6 +4,7 @@ that a test can look into a bucket without going through regd or regctl:
 
   s3ctl.py mb BUCKET              create BUCKET (an existing one of ours is fine)
   s3ctl.py ls BUCKET [PREFIX]     every key under PREFIX, one a line, in key order (all pages)
+  s3ctl.py lsl BUCKET [PREFIX]    the same as "<key> <size> <LastModified>" lines
   s3ctl.py put BUCKET KEY FILE    store FILE's bytes under KEY
   s3ctl.py get BUCKET KEY         KEY's bytes on stdout
   s3ctl.py rm BUCKET KEY          delete KEY
@@ -96,7 +97,7 @@ def keys(bucket, prefix=""):
         check(status, data, (200,), "list %s/%s" % (bucket, prefix))
         root = ET.fromstring(data)
         for c in root.iter(NS + "Contents"):
-            yield c.find(NS + "Key").text
+            yield c.find(NS + "Key").text, c.findtext(NS + "Size"), c.findtext(NS + "LastModified")
         token = root.findtext(NS + "NextContinuationToken")
         if root.findtext(NS + "IsTruncated") != "true" or not token:
             return
@@ -109,11 +110,11 @@ def main(argv):
     cmd, bucket, rest = argv[0], argv[1], argv[2:]
     if cmd == "mb":
         cmd_mb(bucket)
-    elif cmd == "ls":
-        for key in keys(bucket, rest[0] if rest else ""):
-            print(key)
+    elif cmd in ("ls", "lsl"):
+        for key, size, modified in keys(bucket, rest[0] if rest else ""):
+            print(key if cmd == "ls" else "%s %s %s" % (key, size, modified))
     elif cmd == "rb":
-        for key in list(keys(bucket)):
+        for key, _, _ in list(keys(bucket)):
             status, data = request("DELETE", "/%s/%s" % (bucket, key))
             check(status, data, (204, 200), "delete " + key)
         status, data = request("DELETE", "/" + bucket)
