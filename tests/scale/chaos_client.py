@@ -5,7 +5,7 @@ only), retrying as a real client does while instances behind the load balancer g
   chaos_client.py push  --lb HOST:PORT --client N --seconds S --max-pushes M --out FILE
   chaos_client.py pull  --lb HOST:PORT --client N --seconds S --out FILE
   chaos_client.py check --lb HOST:PORT RECORDS...
-  chaos_client.py gone  --root ROOT RECORDS...
+  chaos_client.py gone  --root ROOT | --keys FILE RECORDS...
 
 push: pushes images to chaos/c<N> until S seconds or M pushes have passed: per image one or two
   layers of its own (monolithic POST+PUT, single POST ?digest=, or chunked POST, PATCHes with
@@ -18,7 +18,8 @@ pull: pulls for S seconds what the pushers pushed: the base image and the images
   of chaos/c*, every blob checked against its digest (a tag deleted meanwhile may answer 404).
   FILE records the pulls, the bytes and the longest request (retries included), and any problem.
 check: every acknowledged push that was not deleted pulls byte-identical through HOST:PORT.
-gone:  no layer or config unique to an acknowledged delete is left in ROOT's blob store.
+gone:  no layer or config unique to an acknowledged delete is left in ROOT's blob store, or
+  (--keys, for an s3:// root) among the object keys FILE lists, one a line, relative to the root.
 Exit status 0 when all holds, 1 otherwise (each problem printed).
 """
 import argparse
@@ -451,15 +452,26 @@ def blob_data_path(root, digest):
 
 def cmd_gone(a):
     pushes, deleted = load_records(a.records)
+    if a.keys:
+        with open(a.keys) as f:
+            keys = set(line.rstrip("\n") for line in f)
+        stored = lambda digest: blob_data_path("", digest) in keys
+    else:
+        stored = lambda digest: os.path.exists(blob_data_path(a.root, digest))
     problems, checked = [], 0
     for p in pushes:
         if deleted.get((p["repo"], p["digest"])) != "acked":
             continue
         unique = [sha256(p["config"].encode())] + [l["digest"] for l in p["layers"]]
         for digest in unique:
-            if os.path.exists(blob_data_path(a.root, digest)):
+            if stored(digest):
                 problems.append("%s:%s (deleted): blob %s still stored" % (p["repo"], p["tag"], digest))
         checked += 1
+    # The same lookup must find what is kept (the base layer every image shares), or the checks
+    # above passed only because they looked in the wrong place.
+    if any(deleted.get((p["repo"], p["digest"])) != "acked" for p in pushes) and not stored(
+            sha256(blob_bytes(BASE_SEED, BASE_SIZE))):
+        problems.append("the base layer, still referenced, is not found either: wrong root or layout?")
     for line in problems:
         print("LEFT: " + line)
     print("checked %d acknowledged deletes: %d unique blobs left after GC" % (checked, len(problems)))
@@ -485,7 +497,9 @@ def main():
     c.add_argument("--lb", required=True)
     c.add_argument("records", nargs="+")
     g = sub.add_parser("gone")
-    g.add_argument("--root", required=True)
+    where = g.add_mutually_exclusive_group(required=True)
+    where.add_argument("--root")
+    where.add_argument("--keys")
     g.add_argument("records", nargs="+")
     a = ap.parse_args()
     return {"push": cmd_push, "pull": cmd_pull, "check": cmd_check, "gone": cmd_gone}[a.cmd](a)

@@ -21,20 +21,25 @@
 # mount per instance and one for regctl. cephfs: a loopback CephFS, one ceph-fuse mount per
 # instance and one for regctl. Both need root and /dev/fuse (else exit 77) and run in their own
 # network namespace.
+# s3: three instances over one prefix of one bucket of a loopback radosgw (s3:// roots, regctl on
+# the same prefix); needs root (else exit 77) and runs in its own network namespace. What the
+# local modes check by looking into the blob store's directories is checked in the bucket's
+# listing instead (chaos_client.py gone --keys).
 # cephfs-osd: redundancy with failover instead of instance kills. CephFS over three OSDs keeping
 # three copies; a third into the load one OSD is SIGKILLed (its in-memory store is lost, as a
 # failed disk), a third later replaced by an empty one that Ceph backfills; CHAOS_PULLERS (2)
 # clients pull and check digests through HAProxy all along. The same checks after the load, once
 # Ceph reports every placement group active+clean again, and the longest pull is reported.
-# Usage: chaos_test.sh local|gluster|cephfs|cephfs-osd PATH_TO_REGD PATH_TO_REGCTL
+# Usage: chaos_test.sh local|gluster|cephfs|cephfs-osd|s3 PATH_TO_REGD PATH_TO_REGCTL
 set -euo pipefail
 KIND=$1
 REGD=$2
 REGCTL=$3
 here=$(cd "$(dirname "$0")" && pwd)
-[[ $KIND == @(local|gluster|cephfs|cephfs-osd) ]] ||
-  { echo "usage: chaos_test.sh local|gluster|cephfs|cephfs-osd REGD REGCTL" >&2; exit 2; }
+[[ $KIND == @(local|gluster|cephfs|cephfs-osd|s3) ]] ||
+  { echo "usage: chaos_test.sh local|gluster|cephfs|cephfs-osd|s3 REGD REGCTL" >&2; exit 2; }
 [[ $KIND == cephfs* ]] && export SCALE_FS=cephfs # lib.sh brings it up
+[[ $KIND == s3 ]] && export SCALE_FS=s3          # lib.sh brings up radosgw and the bucket
 [[ $KIND == cephfs-osd ]] && export CEPH_OSDS=3  # three copies of everything
 if [[ $KIND == gluster ]]; then
   source "$here/gluster_env.sh"
@@ -57,7 +62,7 @@ if [[ $KIND == gluster ]]; then
   gluster_mount strict "$S/m1" "$S/m2" "$S/m3" "$S/m4"
   for i in 1 2 3; do IROOT[i$i]=$S/m$i/registry; done
   CTL_ROOT=$S/m4/registry
-elif [[ $KIND == cephfs* ]]; then
+elif [[ $KIND == cephfs* || $KIND == s3 ]]; then
   for n in "${NAMES[@]}"; do IROOT[$n]=$(root_of "$n" "$S/registry"); done
   CTL_ROOT=$(root_of regctl "$S/registry")
 else
@@ -315,9 +320,25 @@ python3 "$here/chaos_client.py" check --lb "$LB" "${records[@]}" >"$S/check.out"
 tail -n1 "$S/check.out"
 
 step "nothing unique to an acknowledged delete is left in the blob store"
-python3 "$here/chaos_client.py" gone --root "$CTL_ROOT" "${records[@]}" >"$S/gone.out" 2>&1 ||
+if [[ $KIND == s3 ]]; then
+  s3_keys "$CTL_ROOT" >"$S/keys" || failures+=("could not list the bucket under $CTL_ROOT")
+  gone_where=(--keys "$S/keys")
+else
+  gone_where=(--root "$CTL_ROOT")
+fi
+python3 "$here/chaos_client.py" gone "${gone_where[@]}" "${records[@]}" >"$S/gone.out" 2>&1 ||
   failures+=("blobs of deleted pushes left after the final GC: $(grep -m3 LEFT "$S/gone.out" | tr '\n' ' ')")
 tail -n1 "$S/gone.out"
+
+# On S3, the keys of every upload session an error names (with sizes and times): what a crash
+# left there is what the failure is about.
+if [[ $KIND == s3 ]] && ((${#failures[@]} > 0)); then
+  for session in $(cat "$S/gc.failures" "$S/final-gc.err" "$S/verify.err" 2>/dev/null |
+    grep -o 'repositories/[^ :]*/_uploads/[0-9a-f-]*' | sort -u | head -n 5); do
+    echo "   keys of ${session#repositories/}:"
+    s3ctl lsl "$S3_BUCKET" "${CTL_ROOT#s3://"$S3_BUCKET"/}/docker/registry/v2/$session/" | sed 's/^/     /'
+  done
+fi
 
 echo "SUMMARY chaos[$KIND]: $acked acknowledged pushes, $deleted acknowledged deletes, $kills kills," \
   "$gc_runs GC runs, $gc_failed GC failures, $regd_5xx regd 5xx, $(stat_sum proxy_5xx) HAProxy 5xx (killed requests)," \
