@@ -83,7 +83,8 @@ check_storage_failure_bodies() {
 }
 
 s3_api_checks() {
-  check_readyz_leaves_nothing
-  check_sha512_upload
-  check_storage_failure_bodies
+  isolated check_readyz_leaves_nothing
+  isolated check_sha512_upload
+  isolated check_storage_failure_bodies
+  isolated_outcome
 }

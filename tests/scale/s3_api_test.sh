@@ -117,18 +117,37 @@ kill_phase_processes() {
   done
 }
 
+# isolated FUNC...: runs the functions in a subshell (a failure ends only them), stopping what
+# they started; isolated_outcome then fails if one of them failed. Not `( ... ) || rc=$?`: bash
+# ignores set -e in a subshell tested so, and the checks rely on it.
+ISOLATED_FAILED=()
+isolated() {
+  local rc
+  set +e
+  (
+    set -e
+    PHASE_FIRST_PID=${#SCALE_PIDS[@]}
+    trap 'kill_phase_processes' EXIT
+    for f in "$@"; do "$f"; done
+  )
+  rc=$?
+  set -e
+  [[ $rc == 0 ]] || ISOLATED_FAILED+=("$* (exit $rc)")
+}
+isolated_outcome() {
+  ((${#ISOLATED_FAILED[@]} == 0)) || fail "failed: $(printf '[%s] ' "${ISOLATED_FAILED[@]}")"
+}
+
 # run_phase NAME: runs phase NAME in a subshell (a failure ends only that phase); stops what it
 # started; records the outcome in RESULTS.
 RESULTS=()
 run_phase() {
-  local t0 rc=0
+  local t0 outcome=ok
   t0=$(date +%s)
-  (
-    PHASE_FIRST_PID=${#SCALE_PIDS[@]}
-    trap 'kill_phase_processes' EXIT
-    "phase_$1"
-  ) || rc=$?
-  RESULTS+=("$1: $([[ $rc == 0 ]] && echo ok || echo "FAILED (exit $rc)"), $(($(date +%s) - t0)) s")
+  isolated "phase_$1"
+  [[ ${#ISOLATED_FAILED[@]} == 0 ]] || outcome=FAILED
+  ISOLATED_FAILED=()
+  RESULTS+=("$1: $outcome, $(($(date +%s) - t0)) s")
 }
 for phase in "${PHASES[@]}"; do
   declare -F "phase_$phase" >/dev/null || fail "unknown phase $phase (api s3only clients regctl registry2)"
