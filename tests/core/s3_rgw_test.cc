@@ -137,7 +137,7 @@ class RgwClient : public Rgw {
       return;
     }
     ASSERT_EQ(send("PUT", "/regd-client").status, 200);
-    m_s3 = std::make_unique<Client>(Endpoint{m_endpoint, "regd-client", m_scope, m_credentials});
+    m_s3 = std::make_unique<Client>(Endpoint{m_endpoint, "regd-client", m_scope, m_credentials, ""});
   }
   std::unique_ptr<Client> m_s3;
 };
@@ -177,7 +177,7 @@ TEST_F(RgwClient, ObjectsConditionalCreateCopyAndErrors) {
   auto gone = m_s3->copy(key, key + ".again");
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, Errc::not_found);
-  Client wrong(Endpoint{m_endpoint, "regd-client", m_scope, {m_credentials.access_key, "wrong", ""}});
+  Client wrong(Endpoint{m_endpoint, "regd-client", m_scope, {m_credentials.access_key, "wrong", ""}, ""});
   auto refused = wrong.head(key + ".copy");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::denied);

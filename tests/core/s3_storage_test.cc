@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -204,6 +205,68 @@ TEST_F(S3Storage, RenamesFilesAndDirectoriesButNeverOntoAFullDirectory) {
   ASSERT_OK(s.rename("x/link2", "x/link"));  // replaces a file
   EXPECT_EQ(*s.read("x/link", 10), "2");
   EXPECT_ERRC(s.stat("x/link2"), Errc::not_found);
+}
+
+// GC parks an entry by renaming it and then judges it by its mtime: a rename must keep it, as
+// rename(2) does, though the store stamps every copy anew.
+TEST_F(S3Storage, RenamesKeepTheMtimeAndTouchMovesIt) {
+  Storage& s = *m_storage;
+  ASSERT_OK(s.write_file("x/_layers/sha256/aa/link", "sha256:aa"));
+  auto before = s.stat("x/_layers/sha256/aa/link");
+  ASSERT_OK(before);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_OK(s.rename("x/_layers/sha256/aa", "x/_layers/sha256/.tmp-gc-aa"));
+  auto parked = s.stat("x/_layers/sha256/.tmp-gc-aa/link");
+  ASSERT_OK(parked);
+  EXPECT_EQ(parked->mtime, before->mtime);
+  ASSERT_OK(s.rename("x/_layers/sha256/.tmp-gc-aa/link", "x/back/link"));
+  EXPECT_EQ(s.stat("x/back/link")->mtime, before->mtime);
+  ASSERT_OK(s.touch("x/back/link"));
+  EXPECT_GT(s.stat("x/back/link")->mtime, before->mtime);
+}
+
+// Pieces are removed last first; a removal cut short (or a first piece lost) leaves a shorter
+// file, and the next append drops what lies beyond the gap.
+TEST_F(S3Storage, AGapEndsTheUploadDataAndTheNextAppendClearsWhatLiesBeyond) {
+  Storage& s = *m_storage;
+  const std::string data_path = "x/repositories/r/_uploads/u2/data";
+  ASSERT_OK(s.write_file(data_path, ""));
+  for (const char* chunk : {"first-", "second-", "third"}) {
+    auto handle = s.open_append(data_path, false);
+    ASSERT_OK(handle);
+    ASSERT_OK((*handle)->append(std::span<const char>(chunk, std::strlen(chunk))));
+    ASSERT_OK((*handle)->sync());
+  }
+  EXPECT_EQ(*s.read(data_path, 100), "first-second-third");
+  Client client(m_endpoint);
+  ASSERT_OK(client.remove(m_prefix + "/x/repositories/r/_uploads/u2/.pieces-data/00000000000000000006"));
+  EXPECT_EQ(s.stat(data_path)->size, 6u);
+  EXPECT_EQ(*s.read(data_path, 100), "first-");
+  auto handle = s.open_append(data_path, false);
+  ASSERT_OK(handle);
+  ASSERT_OK((*handle)->append(std::span<const char>("again", 5)));
+  ASSERT_OK((*handle)->sync());
+  handle->reset();
+  EXPECT_EQ(*s.read(data_path, 100), "first-again");
+  ASSERT_OK(s.remove_all("x/repositories/r/_uploads/u2"));
+  EXPECT_ERRC(s.stat("x/repositories/r/_uploads/u2"), Errc::not_found);
+}
+
+// Messages reach HTTP clients: they name storage paths, not the bucket's prefix.
+TEST_F(S3Storage, ErrorsNameStoragePathsNotTheRootsPrefix) {
+  Endpoint wrong = m_endpoint;
+  wrong.credentials.secret_key = "wrong";
+  auto refused = make_storage(wrong, "hidden-prefix")->write_file("x/some/file", "1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::denied);
+  EXPECT_NE(refused.error().message.find("x/some/file"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("hidden-prefix"), std::string::npos) << refused.error().message;
+  Endpoint gone = m_endpoint;
+  gone.bucket = "regd-no-such-bucket";
+  auto missing = make_storage(gone, "hidden-prefix")->read("x/file", 10);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::io_error) << "a vanished bucket is not a missing file";
+  EXPECT_EQ(missing.error().message.find("hidden-prefix"), std::string::npos) << missing.error().message;
 }
 
 TEST_F(S3Storage, TouchAndTheStorageClockUseTheStoresTime) {

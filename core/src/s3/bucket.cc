@@ -87,9 +87,9 @@ Status Bucket::for_each_object(const std::string& key_prefix, const std::functio
   return {};
 }
 
-Status Bucket::copy_object(const std::string& from, uint64_t size, const std::string& to) {
+Status Bucket::copy_object(const std::string& from, uint64_t size, const std::string& to, Clock::time_point mtime) {
   if (size <= k_max_copy) {
-    return pool.get()->copy(from, to);
+    return pool.get()->copy(from, to, mtime);
   }
   return assemble({Segment{from, 0, size, {}}}, to);
 }

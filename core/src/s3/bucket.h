@@ -36,13 +36,18 @@ struct Bucket {
   std::string prefix;  // "" or "a/b": keys are prefix + "/" + storage path
 
   std::string key(const std::string& path) const { return prefix.empty() ? path : prefix + "/" + path; }
+  // The storage path of a key: what messages name.
+  std::string shown(const std::string& key) const {
+    return !prefix.empty() && key.starts_with(prefix + "/") ? key.substr(prefix.size() + 1) : key;
+  }
 
   // Every object whose key starts with `key_prefix` (no delimiter), page by page, in key order.
   // Stops at, and returns, the first error `visit` returns. Errors: denied, io_error.
   Status for_each_object(const std::string& key_prefix, const std::function<Status(const ListedObject&)>& visit);
-  // A server-side copy of the whole object `from` (of `size` bytes) to `to`.
+  // A server-side copy of the whole object `from` (of `size` bytes) to `to`, keeping `mtime` as
+  // the copy's (over 5 GiB, assembled in parts, the copy's mtime is its own).
   // Errors: not_found, denied, no_space, io_error.
-  Status copy_object(const std::string& from, uint64_t size, const std::string& to);
+  Status copy_object(const std::string& from, uint64_t size, const std::string& to, Clock::time_point mtime);
   // Writes the concatenation of `segments` (contiguous, in order) as the object `to`: parts of
   // at least 5 MiB are copied server-side, smaller ones are read and sent as parts of 8 MiB.
   // The object appears whole or not at all. Errors: not_found, denied, no_space, io_error.

@@ -1,6 +1,7 @@
 #include "s3/client.h"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include <httplib.h>
@@ -13,6 +14,8 @@ namespace {
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 constexpr size_t k_max_error_body = 64 * 1024;
+// User metadata: the mtime a renamed object keeps (seconds since the epoch).
+constexpr std::string_view k_mtime_header = "x-amz-meta-regd-mtime";
 
 std::string query_string(const Params& query) {
   std::string out;
@@ -36,6 +39,9 @@ std::chrono::system_clock::time_point parse_time(const std::string& text) {
 }
 
 Errc code_of(int status, std::string_view service_code) {
+  if (service_code == "NoSuchBucket") {
+    return Errc::io_error;  // the whole store is gone, not one object: a server error
+  }
   switch (status) {
     case 404:
       return Errc::not_found;
@@ -111,6 +117,14 @@ Client::Client(Endpoint endpoint) : m_endpoint(std::move(endpoint)) {
 
 Client::~Client() = default;
 
+std::string Client::shown(const std::string& key) const {
+  const std::string& prefix = m_endpoint.shown_prefix;
+  if (!prefix.empty() && key.size() > prefix.size() && key.starts_with(prefix) && key[prefix.size()] == '/') {
+    return key.substr(prefix.size() + 1);
+  }
+  return key;
+}
+
 Client::Reply Client::send(const std::string& method, const std::string& key, Params query, std::string_view body,
                            Params headers, const std::function<bool(std::span<const char>)>* sink) {
   auto now = std::chrono::system_clock::now();
@@ -169,11 +183,19 @@ Client::Reply Client::send(const std::string& method, const std::string& key, Pa
 Result<ObjectInfo> Client::head(const std::string& key) {
   auto reply = send("HEAD", key, {}, "", {});
   if (!reply.ok()) {
-    return std::unexpected(reply.error("head " + key));
+    return std::unexpected(reply.error("head " + shown(key)));
   }
   ObjectInfo info;
   info.size = std::stoull("0" + reply.header("Content-Length"));
   info.last_modified = parse_time(reply.header("Last-Modified"));
+  info.mtime = info.last_modified;
+  if (auto kept = reply.header(std::string(k_mtime_header)); !kept.empty()) {
+    int64_t seconds = 0;
+    auto [ptr, ec] = std::from_chars(kept.data(), kept.data() + kept.size(), seconds);
+    if (ec == std::errc() && ptr == kept.data() + kept.size()) {
+      info.mtime = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+    }
+  }
   info.etag = reply.header("ETag");
   return info;
 }
@@ -190,10 +212,10 @@ Result<std::string> Client::get(const std::string& key, size_t max_size) {
   };
   auto reply = send("GET", key, {}, "", {}, &sink);
   if (over) {
-    return fail(Errc::too_large, "get " + key + ": over the limit of " + std::to_string(max_size) + " bytes");
+    return fail(Errc::too_large, "get " + shown(key) + ": over the limit of " + std::to_string(max_size) + " bytes");
   }
   if (!reply.ok()) {
-    return std::unexpected(reply.error("get " + key));
+    return std::unexpected(reply.error("get " + shown(key)));
   }
   return out;
 }
@@ -211,10 +233,10 @@ Status Client::get_range(const std::string& key, uint64_t offset, uint64_t lengt
   auto range = "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
   auto reply = send("GET", key, {}, "", {{"Range", range}}, &counted);
   if (!reply.ok()) {
-    return std::unexpected(reply.error("get " + key + " " + range));
+    return std::unexpected(reply.error("get " + shown(key) + " " + range));
   }
   if (received != length) {
-    return fail(Errc::io_error, "get " + key + " " + range + ": " + std::to_string(received) + " bytes arrived");
+    return fail(Errc::io_error, "get " + shown(key) + " " + range + ": " + std::to_string(received) + " bytes arrived");
   }
   return {};
 }
@@ -226,7 +248,7 @@ Result<std::string> Client::put(const std::string& key, std::string_view body, b
   }
   auto reply = send("PUT", key, {}, body, headers);
   if (!reply.ok()) {
-    return std::unexpected(reply.error("put " + key));
+    return std::unexpected(reply.error("put " + shown(key)));
   }
   return reply.header("ETag");
 }
@@ -234,19 +256,24 @@ Result<std::string> Client::put(const std::string& key, std::string_view body, b
 Status Client::remove(const std::string& key) {
   auto reply = send("DELETE", key, {}, "", {});
   if (!reply.ok() && reply.status != 404) {
-    return std::unexpected(reply.error("remove " + key));
+    return std::unexpected(reply.error("remove " + shown(key)));
   }
   return {};
 }
 
-Status Client::copy(const std::string& from, const std::string& to) {
+Status Client::copy(const std::string& from, const std::string& to,
+                    std::optional<std::chrono::system_clock::time_point> keep_mtime) {
   Params headers{{"x-amz-copy-source", uri_encode("/" + m_endpoint.bucket + "/" + from, true)}};
-  if (from == to) {
+  if (keep_mtime) {
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(keep_mtime->time_since_epoch()).count();
+    headers.emplace_back("x-amz-metadata-directive", "REPLACE");
+    headers.emplace_back(std::string(k_mtime_header), std::to_string(seconds));
+  } else if (from == to) {
     headers.emplace_back("x-amz-metadata-directive", "REPLACE");  // a copy onto itself must change something
   }
   auto reply = send("PUT", to, {}, "", headers);
   if (!reply.ok()) {
-    return std::unexpected(reply.error("copy " + from + " to " + to));
+    return std::unexpected(reply.error("copy " + shown(from) + " to " + shown(to)));
   }
   return {};
 }
@@ -262,12 +289,12 @@ Result<Listing> Client::list(const std::string& prefix, std::string_view delimit
   }
   auto reply = send("GET", "", query, "", {});
   if (!reply.ok()) {
-    return std::unexpected(reply.error("list " + prefix));
+    return std::unexpected(reply.error("list " + shown(prefix)));
   }
   auto server_time = parse_time(reply.header("Date"));
   pugi::xml_document doc;
   if (!doc.load_buffer(reply.body.data(), reply.body.size())) {
-    return fail(Errc::io_error, "list " + prefix + ": the answer is not XML");
+    return fail(Errc::io_error, "list " + shown(prefix) + ": the answer is not XML");
   }
   auto result = doc.child("ListBucketResult");
   Listing listing;
@@ -316,13 +343,13 @@ std::string Client::presign_get(const std::string& key, std::chrono::seconds exp
 Result<std::string> Client::create_multipart(const std::string& key) {
   auto reply = send("POST", key, {{"uploads", ""}}, "", {});
   if (!reply.ok()) {
-    return std::unexpected(reply.error("create multipart upload of " + key));
+    return std::unexpected(reply.error("create multipart upload of " + shown(key)));
   }
   pugi::xml_document doc;
   doc.load_buffer(reply.body.data(), reply.body.size());
   std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (id.empty()) {
-    return fail(Errc::io_error, "create multipart upload of " + key + ": no UploadId in the answer");
+    return fail(Errc::io_error, "create multipart upload of " + shown(key) + ": no UploadId in the answer");
   }
   return id;
 }
@@ -332,7 +359,7 @@ Result<std::string> Client::upload_part(const std::string& key, const std::strin
   auto reply = send("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
                     std::string_view(data.data(), data.size()), {});
   if (!reply.ok()) {
-    return std::unexpected(reply.error("upload part " + std::to_string(number) + " of " + key));
+    return std::unexpected(reply.error("upload part " + std::to_string(number) + " of " + shown(key)));
   }
   return reply.header("ETag");
 }
@@ -344,13 +371,15 @@ Result<std::string> Client::upload_part_copy(const std::string& key, const std::
       {"x-amz-copy-source-range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
   auto reply = send("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, "", headers);
   if (!reply.ok()) {
-    return std::unexpected(reply.error("copy part " + std::to_string(number) + " of " + key + " from " + from));
+    return std::unexpected(
+        reply.error("copy part " + std::to_string(number) + " of " + shown(key) + " from " + shown(from)));
   }
   pugi::xml_document doc;
   doc.load_buffer(reply.body.data(), reply.body.size());
   std::string etag = doc.child("CopyPartResult").child_value("ETag");
   if (etag.empty()) {
-    return fail(Errc::io_error, "copy part " + std::to_string(number) + " of " + key + ": no ETag in the answer");
+    return fail(Errc::io_error,
+                "copy part " + std::to_string(number) + " of " + shown(key) + ": no ETag in the answer");
   }
   return etag;
 }
@@ -364,7 +393,7 @@ Status Client::complete_multipart(const std::string& key, const std::string& upl
   body += "</CompleteMultipartUpload>";
   auto reply = send("POST", key, {{"uploadId", upload_id}}, body, {});
   if (!reply.ok()) {
-    return std::unexpected(reply.error("complete multipart upload of " + key));
+    return std::unexpected(reply.error("complete multipart upload of " + shown(key)));
   }
   return {};
 }
@@ -372,7 +401,7 @@ Status Client::complete_multipart(const std::string& key, const std::string& upl
 Status Client::abort_multipart(const std::string& key, const std::string& upload_id) {
   auto reply = send("DELETE", key, {{"uploadId", upload_id}}, "", {});
   if (!reply.ok() && reply.status != 404) {
-    return std::unexpected(reply.error("abort multipart upload of " + key));
+    return std::unexpected(reply.error("abort multipart upload of " + shown(key)));
   }
   return {};
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,11 +30,17 @@ struct Endpoint {
   std::string bucket;  // path-style addressing: /<bucket>/<key>
   Scope scope;
   Credentials credentials;
+  // Keys under this prefix appear without it in error messages, which reach HTTP clients: they
+  // name storage paths, never where the root lives.
+  std::string shown_prefix;
 };
 
 struct ObjectInfo {
   uint64_t size = 0;
   std::chrono::system_clock::time_point last_modified;
+  // What a file system's mtime would be: the time a copy carried over from its source
+  // (copy(..., keep_mtime), as rename(2) keeps an mtime), else last_modified. Only head() sees it.
+  std::chrono::system_clock::time_point mtime;
   std::string etag;  // as the service sends it, quotes included
 };
 
@@ -77,8 +84,11 @@ class Client {
   [[nodiscard]] Result<std::string> put(const std::string& key, std::string_view body, bool create_only = false);
   // Missing is success. Errors: denied, io_error.
   [[nodiscard]] Status remove(const std::string& key);
-  // Server-side copy; onto itself it refreshes LastModified. Errors: not_found, denied, io_error.
-  [[nodiscard]] Status copy(const std::string& from, const std::string& to);
+  // Server-side copy; onto itself it refreshes LastModified (and drops a kept mtime). With
+  // `keep_mtime`, the copy records that time as its mtime (head()). Errors: not_found, denied,
+  // io_error.
+  [[nodiscard]] Status copy(const std::string& from, const std::string& to,
+                            std::optional<std::chrono::system_clock::time_point> keep_mtime = std::nullopt);
   // One page of keys under `prefix` (in key order), after `token`. Errors: denied, io_error.
   [[nodiscard]] Result<Listing> list(const std::string& prefix, std::string_view delimiter, const std::string& token,
                                      int max_keys = 1000);
@@ -110,6 +120,8 @@ class Client {
   Reply send(const std::string& method, const std::string& key, std::vector<std::pair<std::string, std::string>> query,
              std::string_view body, std::vector<std::pair<std::string, std::string>> headers,
              const std::function<bool(std::span<const char>)>* sink = nullptr);
+
+  std::string shown(const std::string& key) const;
 
   Endpoint m_endpoint;
   std::string m_host;

@@ -230,7 +230,8 @@ std::string pieces_prefix(const std::string& key) {
   return dir + ".pieces-" + name + "/";
 }
 
-Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& key) {
+Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& key,
+                                             std::vector<std::string>* orphans) {
   std::vector<Segment> segments;
   auto base = bucket.pool.get()->head(key);
   if (base) {
@@ -239,6 +240,7 @@ Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& 
     return std::unexpected(base.error());
   }
   uint64_t end = base ? base->size : 0;
+  bool broken = false;
   std::string prefix = pieces_prefix(key);
   auto listed = bucket.for_each_object(prefix, [&](const ListedObject& object) -> Status {
     std::string_view name = std::string_view(object.key).substr(prefix.size());
@@ -247,9 +249,14 @@ Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& 
     if (ec != std::errc() || ptr != name.data() + name.size() || name.size() != k_offset_digits) {
       return {};  // not a piece
     }
-    if (offset != end) {
-      return fail(Errc::io_error, "upload data " + key + ": a piece starts at " + std::to_string(offset) +
-                                      ", the data before it ends at " + std::to_string(end));
+    // The file ends where the pieces stop being contiguous: what lies beyond is what a removal
+    // (last piece first) or a cut-back did not finish removing.
+    broken = broken || offset != end;
+    if (broken) {
+      if (orphans != nullptr) {
+        orphans->push_back(object.key);
+      }
+      return {};
     }
     segments.push_back(Segment{object.key, offset, object.info.size, object.info.last_modified});
     end += object.info.size;

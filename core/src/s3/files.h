@@ -16,9 +16,11 @@ namespace regd::s3 {
 // Where the pieces of the appendable file at `key` live: "<dir>/.pieces-<name>/". list() hides
 // these names; remove_all() of the directory takes them along.
 std::string pieces_prefix(const std::string& key);
-// The objects holding the appendable file at `key`, in order (empty: no such file).
-// Errors: io_error (a gap or overlap between pieces), denied.
-Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& key);
+// The objects holding the appendable file at `key`, in order (empty: no such file): the base
+// object and the pieces contiguous with it. Pieces after a gap (an interrupted removal or cut)
+// are not part of the file; their keys go to `orphans` when given. Errors: denied, io_error.
+Result<std::vector<Segment>> pieced_segments(Bucket& bucket, const std::string& key,
+                                             std::vector<std::string>* orphans = nullptr);
 
 // Reads `segments` (the file's objects, contiguous) by ranged GETs, a window at a time.
 std::unique_ptr<ReadFile> make_read_file(Bucket& bucket, std::vector<Segment> segments);

@@ -87,7 +87,7 @@ Result<std::unique_ptr<Lock>> LockTable::acquire(const std::string& key, bool wa
       break;
     }
     if (!wait) {
-      return fail(Errc::conflict, key + " is locked");
+      return fail(Errc::conflict, m_bucket.shown(key) + " is locked");
     }
     std::this_thread::sleep_for(k_poll);
   }

@@ -97,9 +97,14 @@ class S3Storage : public Storage {
     if (!appendable(path)) {
       return fail(Errc::invalid_argument, path + ": only an upload's data is appended to on S3");
     }
-    auto segments = counted(pieced_segments(m_bucket, key(path)));
+    std::vector<std::string> orphans;
+    auto segments = counted(pieced_segments(m_bucket, key(path), &orphans));
     if (!segments) {
       return std::unexpected(segments.error());
+    }
+    // Appending after a gap would join the orphans again: they go first, last one first.
+    for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) {
+      REGD_TRY(counted(m_bucket.pool.get()->remove(*it)));
     }
     if (segments->empty()) {
       if (!create) {
@@ -130,7 +135,7 @@ class S3Storage : public Storage {
     auto client = m_bucket.pool.get();
     auto info = client->head(key(from));
     if (info) {
-      REGD_TRY(counted(m_bucket.copy_object(key(from), info->size, key(to))));
+      REGD_TRY(counted(m_bucket.copy_object(key(from), info->size, key(to), info->mtime)));
       return counted(client->remove(key(from)));
     }
     if (info.error().code != Errc::not_found) {
@@ -230,7 +235,7 @@ class S3Storage : public Storage {
     auto client = m_bucket.pool.get();
     auto object = client->head(key(path));
     if (object) {
-      return FileInfo{object->size, object->last_modified, EntryType::file};
+      return FileInfo{object->size, object->mtime, EntryType::file};
     }
     if (object.error().code != Errc::not_found) {
       return counted(Result<FileInfo>(std::unexpected(object.error())));
@@ -303,7 +308,7 @@ class S3Storage : public Storage {
     if (!info) {
       return std::unexpected(info.error());
     }
-    return std::vector<Segment>{Segment{key(path), 0, info->size, info->last_modified}};
+    return std::vector<Segment>{Segment{key(path), 0, info->size, info->mtime}};
   }
 
   // The entries directly in `dir` (hidden ones too), in name order, each with what the listing
@@ -367,7 +372,13 @@ class S3Storage : public Storage {
     }
     std::string dest = key(to) + "/";
     for (const ListedObject& object : objects) {
-      REGD_TRY(counted(m_bucket.copy_object(object.key, object.info.size, dest + object.key.substr(source.size()))));
+      // A listing does not carry the mtime a renamed object keeps: HEAD has it.
+      auto info = counted(client->head(object.key));
+      if (!info) {
+        return std::unexpected(info.error());
+      }
+      REGD_TRY(
+          counted(m_bucket.copy_object(object.key, info->size, dest + object.key.substr(source.size()), info->mtime)));
     }
     for (const ListedObject& object : objects) {
       REGD_TRY(counted(client->remove(object.key)));
@@ -381,9 +392,11 @@ class S3Storage : public Storage {
       keys.push_back(object.key);
       return Status{};
     })));
+    // Last key first: an upload's pieces go from the end, so an interrupted removal leaves a
+    // shorter file, never one with a gap; its startedat goes before its data.
     auto client = m_bucket.pool.get();
-    for (const std::string& k : keys) {
-      REGD_TRY(counted(client->remove(k)));
+    for (auto it = keys.rbegin(); it != keys.rend(); ++it) {
+      REGD_TRY(counted(client->remove(*it)));
     }
     return {};
   }
@@ -395,6 +408,7 @@ class S3Storage : public Storage {
 }  // namespace
 
 std::unique_ptr<Storage> make_storage(Endpoint endpoint, std::string prefix, std::chrono::seconds lock_ttl) {
+  endpoint.shown_prefix = prefix;
   return std::make_unique<S3Storage>(std::move(endpoint), std::move(prefix), lock_ttl);
 }
 
