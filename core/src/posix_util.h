@@ -58,20 +58,7 @@ inline std::string relative_to(const std::string& full, const std::string& root)
 
 // Counts an error of the backend in storage_stats() (routine outcomes are not counted).
 inline void count_error(Errc code) {
-  auto& stats = storage_stats();
-  switch (code) {
-    case Errc::io_error:
-      stats.io_errors.fetch_add(1, std::memory_order_relaxed);
-      break;
-    case Errc::no_space:
-      stats.no_space_errors.fetch_add(1, std::memory_order_relaxed);
-      break;
-    case Errc::denied:
-      stats.denied_errors.fetch_add(1, std::memory_order_relaxed);
-      break;
-    default:
-      break;
-  }
+  count_storage_error(code);
 }
 
 // "<what> <path>: <strerror>" with the code errno maps to, counted. Callers pass

@@ -11,6 +11,23 @@ StorageStats& storage_stats() {
   return stats;
 }
 
+void count_storage_error(Errc code) {
+  auto& stats = storage_stats();
+  switch (code) {
+    case Errc::io_error:
+      stats.io_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Errc::no_space:
+      stats.no_space_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Errc::denied:
+      stats.denied_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      break;
+  }
+}
+
 Result<size_t> read_full_at(ReadFile& file, uint64_t offset, std::span<char> buf) {
   size_t got = 0;
   while (got < buf.size()) {

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "regd/error.h"
+
 namespace regd {
 
 struct StorageStats {
@@ -25,5 +27,8 @@ struct StorageStats {
 
 // The one instance of this process. Thread-safe; never destroyed.
 StorageStats& storage_stats();
+
+// Counts an error a backend returned (io_error, no_space, denied); routine outcomes are not.
+void count_storage_error(Errc code);
 
 }  // namespace regd

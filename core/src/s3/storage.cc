@@ -26,20 +26,7 @@ bool appendable(const std::string& path) {
 template <class T>
 Result<T> counted(Result<T> result) {
   if (!result) {
-    auto& stats = storage_stats();
-    switch (result.error().code) {
-      case Errc::io_error:
-        stats.io_errors.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case Errc::no_space:
-        stats.no_space_errors.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case Errc::denied:
-        stats.denied_errors.fetch_add(1, std::memory_order_relaxed);
-        break;
-      default:
-        break;
-    }
+    count_storage_error(result.error().code);
   }
   return result;
 }
