@@ -1,8 +1,10 @@
 #include "auth_token.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <jwt.h>
 #include <nlohmann/json.hpp>
@@ -111,6 +113,28 @@ bool audience_matches(const nlohmann::json& aud, std::string_view audience) {
   return false;
 }
 
+// Date claims (RFC 7519 NumericDate: seconds since the epoch, possibly fractional) must be
+// numbers before the year 9999, and name claims strings: a trusted issuer's odd value must make
+// the token invalid, not overflow the clock arithmetic or throw.
+std::optional<std::string> claim_type_error(const nlohmann::json& claims) {
+  constexpr double k_year_9999 = 253402300799.0;
+  for (const char* name : {"exp", "nbf", "iat"}) {
+    if (claims.contains(name) && !(claims[name].is_number() && std::abs(claims[name].get<double>()) <= k_year_9999)) {
+      return std::string(name) + " is not a date";
+    }
+  }
+  for (const char* name : {"iss", "sub"}) {
+    if (claims.contains(name) && !claims[name].is_string()) {
+      return std::string(name) + " is not a string";
+    }
+  }
+  return std::nullopt;
+}
+
+Clock::time_point time_claim(const nlohmann::json& claims, const char* name) {
+  return from_epoch(claims.contains(name) ? static_cast<int64_t>(claims[name].get<double>()) : 0);
+}
+
 // The claims of a token whose signature was verified; checks aud, exp and nbf.
 Result<TokenClaims> check_claims(jwt_t* jwt, std::string_view audience, Clock::time_point now) {
   CharPtr text(jwt_get_grants_json(jwt, nullptr));
@@ -121,19 +145,22 @@ Result<TokenClaims> check_claims(jwt_t* jwt, std::string_view audience, Clock::t
   if (!audience_matches(claims.value("aud", nlohmann::json()), audience)) {
     return std::unexpected(invalid("wrong audience"));
   }
-  if (!claims.value("exp", nlohmann::json()).is_number()) {
+  if (auto error = claim_type_error(claims)) {
+    return std::unexpected(invalid(*error));
+  }
+  if (!claims.contains("exp")) {
     return std::unexpected(invalid("no expiry"));
   }
   TokenClaims out;
-  out.expires_at = from_epoch(claims["exp"].get<int64_t>());
+  out.expires_at = time_claim(claims, "exp");
   if (now > out.expires_at + k_token_leeway) {
     return std::unexpected(invalid("expired"));
   }
-  out.not_before = from_epoch(claims.value("nbf", int64_t{0}));
-  if (claims.value("nbf", nlohmann::json()).is_number() && now + k_token_leeway < out.not_before) {
+  out.not_before = time_claim(claims, "nbf");
+  if (claims.contains("nbf") && now + k_token_leeway < out.not_before) {
     return std::unexpected(invalid("not valid yet"));
   }
-  out.issued_at = from_epoch(claims.value("iat", int64_t{0}));
+  out.issued_at = time_claim(claims, "iat");
   out.issuer = claims.value("iss", "");
   out.subject = claims.value("sub", "");
   out.audience = audience;

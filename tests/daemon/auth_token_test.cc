@@ -208,5 +208,25 @@ TEST_F(TokenTest, RefusesMalformedAccessClaims) {
   expect_refused(libjwt_token(c, rsa.private_pem, "RS256"), "malformed access entry");
 }
 
+// A trusted issuer's odd claim values make the token invalid; they once threw out of
+// verify_token (a number as sub) or overflowed the clock (exp 1e300, found by fuzz_token).
+TEST_F(TokenTest, RefusesDatesAndNamesOfTheWrongType) {
+  auto base = token_claims("ext", "svc", "bob", nlohmann::json::array());
+  for (const auto& [name, value, why] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"exp", 1e300, "exp is not a date"},
+           {"exp", 9223372036854775807LL, "exp is not a date"},
+           {"exp", "tomorrow", "exp is not a date"},
+           {"nbf", -1e300, "nbf is not a date"},
+           {"iat", nlohmann::json::array(), "iat is not a date"},
+           {"sub", 5, "sub is not a string"}}) {
+    auto c = base;
+    c[name] = value;
+    expect_refused(libjwt_token(c, rsa.private_pem, "RS256"), why.c_str());
+  }
+  auto fractional = base;
+  fractional["exp"] = static_cast<double>(epoch_now() + 300) + 0.5;
+  EXPECT_TRUE(verify(libjwt_token(fractional, rsa.private_pem, "RS256")));
+}
+
 }  // namespace
 }  // namespace regd::daemon
