@@ -30,7 +30,7 @@ label="S3 on Ceph's radosgw (loopback, one memstore OSD) against local disk"
 
 . bench/lib.sh
 bench_init s3
-trap 'bench_cleanup; s3_stop' EXIT
+trap 's3_stop; bench_cleanup' EXIT
 echo "s3: bringing up Ceph with radosgw" >&2
 s3_start "$work/ceph" bench >/dev/null || exit 1
 

@@ -83,6 +83,7 @@ std::unique_ptr<httplib::Client> HttpSession::make_http_client(const std::string
   client->set_write_timeout(seconds);
   client->set_follow_location(false);
   client->set_keep_alive(true);
+  client->set_tcp_nodelay(true);  // header and body are separate writes (see s3/client.cc)
   client->enable_server_certificate_verification(m_options.tls_verify);
   if (!m_options.ca_file.empty()) {
     client->set_ca_cert_path(m_options.ca_file);

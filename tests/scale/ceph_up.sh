@@ -117,7 +117,7 @@ admin socket = $state/run/\$name.\$pid.asok
 
 [client.rgw.a]
 rgw data = $state/rgw.a
-rgw frontends = beast endpoint=127.0.0.1:${CEPH_RGW_PORT:-0}
+rgw frontends = beast endpoint=127.0.0.1:${CEPH_RGW_PORT:-0} tcp_nodelay=1
 admin socket = $state/run/\$name.asok
 log file = $state/log/\$name.log
 EOF

@@ -110,6 +110,9 @@ Client::Client(Endpoint endpoint) : m_endpoint(std::move(endpoint)) {
   m_http = std::make_unique<httplib::Client>(m_endpoint.url);
   m_http->set_url_encode(false);  // targets are sent exactly as they were signed
   m_http->set_keep_alive(true);
+  // A PUT goes out as a header write and a body write: with Nagle the body waits for the
+  // server's delayed ACK, 40 ms per request (measured on radosgw).
+  m_http->set_tcp_nodelay(true);
   m_http->set_connection_timeout(std::chrono::seconds(10));
   m_http->set_read_timeout(std::chrono::seconds(60));
   m_http->set_write_timeout(std::chrono::seconds(60));

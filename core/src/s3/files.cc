@@ -10,8 +10,11 @@ namespace regd::s3 {
 
 namespace {
 
-// A ReadFile fetches this much ahead of a small read: one request per window.
+// A ReadFile fetches this much ahead of a small read, one request per window; the window doubles
+// while reads run sequentially (a blob streamed to a client), up to the maximum: a 256 MiB GET
+// takes 35 requests instead of 128, and a stream never holds more than 8 MiB.
 constexpr size_t k_read_window = 2u << 20;
+constexpr size_t k_max_read_window = 8u << 20;
 constexpr size_t k_offset_digits = 20;
 
 std::string piece_name(uint64_t offset) {
@@ -38,7 +41,7 @@ class ObjectReadFile : public ReadFile {
       // A large read goes straight into the caller's buffer; a small one fills the window.
       const Segment& segment = segment_at(offset);
       uint64_t left = segment.offset + segment.size - offset;
-      if (buf.size() >= k_read_window) {
+      if (buf.size() >= m_window_limit) {
         size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), left));
         size_t got = 0;
         REGD_TRY(fetch(segment, offset, want, [&](std::span<const char> data) {
@@ -47,9 +50,11 @@ class ObjectReadFile : public ReadFile {
         }));
         return got;
       }
+      bool sequential = !m_window.empty() && offset == m_window_start + m_window.size();
+      m_window_limit = sequential ? std::min(m_window_limit * 2, k_max_read_window) : k_read_window;
       m_window.clear();
       m_window_start = offset;
-      size_t want = static_cast<size_t>(std::min<uint64_t>(k_read_window, left));
+      size_t want = static_cast<size_t>(std::min<uint64_t>(m_window_limit, left));
       REGD_TRY(
           fetch(segment, offset, want, [&](std::span<const char> data) { m_window.append(data.data(), data.size()); }));
     }
@@ -85,6 +90,7 @@ class ObjectReadFile : public ReadFile {
   uint64_t m_size = 0;
   std::string m_window;
   uint64_t m_window_start = 0;
+  size_t m_window_limit = k_read_window;
 };
 
 class ObjectWriteFile : public WriteFile {
