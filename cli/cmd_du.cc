@@ -13,8 +13,6 @@
 namespace regd::cli {
 namespace {
 
-constexpr size_t k_page = 1000;
-
 struct DuOptions {
   std::vector<std::string> repositories;
   bool json = false;
@@ -30,7 +28,7 @@ Result<std::vector<std::string>> all_repositories(Registry& registry) {
   std::vector<std::string> names;
   std::string last;
   for (bool more = true; more;) {
-    auto page = registry.list_repositories(k_page, last);
+    auto page = registry.list_repositories(k_list_page, last);
     if (!page) {
       return std::unexpected(page.error());
     }

@@ -9,8 +9,6 @@
 namespace regd::cli {
 namespace {
 
-constexpr size_t k_page = 1000;
-
 struct LsOptions {
   bool json = false;
 };
@@ -23,7 +21,7 @@ Result<int> run_ls(const LsOptions& options, const GlobalOptions& global) {
   nlohmann::json names = nlohmann::json::array();
   std::string last;
   for (bool more = true; more;) {
-    auto page = session->registry->list_repositories(k_page, last);
+    auto page = session->registry->list_repositories(k_list_page, last);
     if (!page) {
       return std::unexpected(page.error());
     }

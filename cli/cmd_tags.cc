@@ -9,8 +9,6 @@
 namespace regd::cli {
 namespace {
 
-constexpr size_t k_page = 1000;
-
 struct TagsOptions {
   std::string repository;
   bool json = false;
@@ -27,7 +25,7 @@ Result<int> run_tags(const TagsOptions& options, const GlobalOptions& global) {
   nlohmann::json tags = nlohmann::json::array();
   std::string last;
   for (bool more = true; more;) {
-    auto page = session->registry->list_tags(options.repository, k_page, last);
+    auto page = session->registry->list_tags(options.repository, k_list_page, last);
     if (!page) {
       return std::unexpected(page.error());
     }

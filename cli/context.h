@@ -27,6 +27,9 @@ class App;
 
 namespace regd::cli {
 
+// Names fetched per call by the commands that walk a whole repository or tag list.
+inline constexpr size_t k_list_page = 1000;
+
 struct GlobalOptions {
   std::string root;  // --root, else $REGCTL_ROOT: a directory, or s3://BUCKET[/PREFIX]
   // An s3:// root's service and credentials: --s3-endpoint, --s3-region, --s3-credentials,

@@ -7,7 +7,7 @@
 namespace regd::daemon {
 namespace {
 
-std::string_view trim(std::string_view text) {
+std::string_view trim_space(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
     text.remove_prefix(1);
   }
@@ -136,7 +136,7 @@ Result<Actions> parse_actions(std::string_view text, bool strict) {
   Actions actions = 0;
   while (true) {
     auto comma = text.find(',');
-    auto name = trim(text.substr(0, comma));
+    auto name = trim_space(text.substr(0, comma));
     if (name == "pull") {
       actions |= k_pull;
     } else if (name == "push") {

@@ -6,26 +6,18 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "http_util.h"
+
 namespace regd::daemon {
 namespace ip = boost::asio::ip;
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 std::vector<std::string_view> split_commas(std::string_view text) {
   std::vector<std::string_view> parts;
   while (true) {
     auto comma = text.find(',');
-    if (auto part = trim(text.substr(0, comma)); !part.empty()) {
+    if (auto part = trim_ows(text.substr(0, comma)); !part.empty()) {
       parts.push_back(part);
     }
     if (comma == std::string_view::npos) {

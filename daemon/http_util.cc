@@ -20,16 +20,6 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Calls visit(name, raw_value) for each "name=value" pair of a query string.
 template <class Visit>
 void for_each_param(std::string_view query, Visit visit) {
@@ -43,6 +33,20 @@ void for_each_param(std::string_view query, Visit visit) {
 }
 
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool is_digest_reference(std::string_view reference) {
+  return reference.find(':') != std::string_view::npos;
+}
 
 Result<std::string> percent_decode(std::string_view text) {
   std::string out;
@@ -117,17 +121,17 @@ std::optional<uint64_t> parse_uint(std::string_view text) {
 }
 
 RangeRequest parse_range(std::string_view header, uint64_t size) {
-  header = trim(header);
+  header = trim_ows(header);
   if (!header.starts_with("bytes=")) {
     return {};
   }
-  auto spec = trim(header.substr(6));
+  auto spec = trim_ows(header.substr(6));
   auto dash = spec.find('-');
   if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos) {
     return {};
   }
-  auto first_text = trim(spec.substr(0, dash));
-  auto last_text = trim(spec.substr(dash + 1));
+  auto first_text = trim_ows(spec.substr(0, dash));
+  auto last_text = trim_ows(spec.substr(dash + 1));
   if (first_text.empty()) {
     auto suffix = parse_uint(last_text);
     if (!suffix) {
@@ -153,11 +157,11 @@ RangeRequest parse_range(std::string_view header, uint64_t size) {
 }
 
 Result<ByteRange> parse_content_range(std::string_view header) {
-  auto text = trim(header);
+  auto text = trim_ows(header);
   if (text.starts_with("bytes ")) {
-    text = trim(text.substr(6));
+    text = trim_ows(text.substr(6));
   } else if (text.starts_with("bytes=")) {
-    text = trim(text.substr(6));
+    text = trim_ows(text.substr(6));
   }
   if (auto slash = text.find('/'); slash != std::string_view::npos) {
     text = text.substr(0, slash);
@@ -177,7 +181,7 @@ Result<ByteRange> parse_content_range(std::string_view header) {
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
     auto comma = if_none_match.find(',');
-    auto item = trim(if_none_match.substr(0, comma));
+    auto item = trim_ows(if_none_match.substr(0, comma));
     if_none_match = comma == std::string_view::npos ? std::string_view{} : if_none_match.substr(comma + 1);
     if (item.starts_with("W/")) {
       item.remove_prefix(2);

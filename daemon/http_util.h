@@ -50,6 +50,12 @@ RangeRequest parse_range(std::string_view header, uint64_t size);
 // True when an If-None-Match header value matches the entity tag `etag` (quoted) or is "*".
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
+// Strips spaces and tabs (RFC 9110's optional whitespace) from both ends.
+std::string_view trim_ows(std::string_view text);
+
+// True when a manifest reference is a digest ("sha256:..."), false for a tag.
+bool is_digest_reference(std::string_view reference);
+
 // Parses a decimal uint64 with nothing else around it.
 std::optional<uint64_t> parse_uint(std::string_view text);
 

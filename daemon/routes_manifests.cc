@@ -8,10 +8,6 @@
 namespace regd::daemon {
 namespace {
 
-bool is_digest_reference(std::string_view reference) {
-  return reference.find(':') != std::string_view::npos;
-}
-
 // The media type without parameters ("application/json; charset=utf-8" -> "application/json").
 std::string bare_media_type(std::string_view content_type) {
   auto semi = content_type.find(';');

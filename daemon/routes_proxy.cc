@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "error_table.h"
+#include "http_util.h"
 #include "log.h"
 #include "regd/reference.h"
 #include "routes.h"
@@ -17,10 +18,6 @@ constexpr size_t k_pipe_capacity = 4 * 1024 * 1024;  // blob bytes buffered betw
 constexpr std::string_view k_stale_warning = "110 - \"Response is Stale\"";
 
 using Done = std::function<void(Response)>;
-
-bool is_digest_reference(std::string_view reference) {
-  return reference.find(':') != std::string_view::npos;
-}
 
 bool is_unknown(Errc code) {
   return code == Errc::manifest_unknown || code == Errc::name_unknown || code == Errc::blob_unknown;

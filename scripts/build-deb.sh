@@ -9,9 +9,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build-deb}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-# -O2, as Debian builds its packages (Release's -O3 compiles slower for nothing regd measures).
+# -O2, as Debian builds its packages (Release's -O3 compiles slower for nothing regd measures);
+# a unity build, as in scripts/test.sh (1.7 min on 2 cores instead of 4.4).
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
-  -DCMAKE_INSTALL_PREFIX=/usr -DREGD_BUILD_TESTS=OFF -DREGD_SANITIZE= "${launcher[@]}" >/dev/null
+  -DCMAKE_INSTALL_PREFIX=/usr -DREGD_BUILD_TESTS=OFF -DREGD_SANITIZE= -DCMAKE_UNITY_BUILD=ON \
+  -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 rm -f "$build"/regd_*.deb
 (cd "$build" && cpack -G DEB >cpack.log 2>&1) || { cat "$build/cpack.log" >&2; exit 1; }

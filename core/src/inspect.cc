@@ -27,7 +27,6 @@ std::string_view link_kind_name(LinkKind kind) {
 
 namespace {
 
-constexpr size_t k_max_link_size = 256;
 constexpr size_t k_max_state_size = 1024;
 constexpr size_t k_buffer_size = 1 << 20;
 
@@ -163,7 +162,7 @@ class InspectorImpl final : public Inspector {
 
   void add_link(const std::string& path, LinkKind kind, const std::string& tag, std::optional<Digest> named,
                 std::vector<LinkEntry>& links) {
-    auto content = m_storage->read(path, k_max_link_size);
+    auto content = m_storage->read(path, layout::k_max_link_size);
     if (!content && content.error().code == Errc::not_found) {
       return;
     }
@@ -189,7 +188,7 @@ class InspectorImpl final : public Inspector {
     } else {
       upload.problems.push_back("data: " + info.error().message);
     }
-    auto started = m_storage->read(layout::upload_started_at(repo, dir.name), k_max_link_size);
+    auto started = m_storage->read(layout::upload_started_at(repo, dir.name), layout::k_max_link_size);
     if (!started) {
       upload.problems.push_back("startedat: " + started.error().message);
     } else if (auto time = layout::parse_time(*started); !time) {

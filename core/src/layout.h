@@ -14,6 +14,8 @@
 namespace regd::layout {
 
 inline constexpr std::string_view k_prefix = "docker/registry/v2";
+// Link files hold one digest; anything larger is not a link.
+inline constexpr size_t k_max_link_size = 256;
 
 // blobs/<alg>, and blobs/<alg>/<hex[0:2]>/<hex>/data and its directory.
 std::string blobs_root(DigestAlgorithm algorithm);

@@ -35,7 +35,6 @@ bool is_leftover_revision(const Digest& digest, const std::set<Digest>& tagged, 
 namespace {
 
 constexpr std::string_view k_parked_prefix = ".tmp-gc-";
-constexpr size_t k_max_link_size = 256;
 
 Status ok_if_missing(Status status) {
   return status || status.error().code == Errc::not_found ? Status{} : status;
@@ -276,7 +275,7 @@ class Finder {
   Status read_tags(const std::string& repo, std::set<Digest>& tagged) {
     return ok_if_missing(m_storage.list(layout::tags_dir(repo), [&](const DirEntry& entry) -> Status {
       std::string path = layout::tag_current_link(repo, entry.name);
-      auto content = m_storage.read(path, k_max_link_size);
+      auto content = m_storage.read(path, layout::k_max_link_size);
       if (!content) {
         return ok_if_missing(Status(std::unexpected(content.error())));
       }

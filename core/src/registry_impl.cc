@@ -11,8 +11,6 @@ namespace regd {
 
 namespace {
 
-// Link files hold one digest; anything larger is not a link.
-constexpr size_t k_max_link_size = 256;
 constexpr size_t k_hash_buffer_size = 1 << 20;
 
 }  // namespace
@@ -85,7 +83,7 @@ RegistryImpl::RegistryImpl(std::shared_ptr<Storage> storage, RegistryOptions opt
 }
 
 Result<Digest> RegistryImpl::read_link(const std::string& path) {
-  auto content = m_storage->read(path, k_max_link_size);
+  auto content = m_storage->read(path, layout::k_max_link_size);
   if (!content) {
     if (content.error().code == Errc::too_large) {
       return fail(Errc::corrupt, "link " + path + ": too large");

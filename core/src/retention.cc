@@ -15,14 +15,12 @@ namespace regd {
 
 namespace {
 
-constexpr size_t k_max_link_size = 256;
-
 // A tag as it is now: where it points and when it was last set; nullopt when it is gone or its
 // link does not parse (not a tag prune may judge).
 Result<std::optional<PrunedTag>> read_tag(Storage& storage, const std::string& repo, const std::string& tag,
                                           const std::string& path) {
   auto info = storage.stat(path);
-  auto content = storage.read(path, k_max_link_size);
+  auto content = storage.read(path, layout::k_max_link_size);
   if (!info || !content) {
     const Error& error = !info ? info.error() : content.error();
     return error.code == Errc::not_found ? Result<std::optional<PrunedTag>>(std::nullopt) : std::unexpected(error);

@@ -16,20 +16,15 @@
 namespace regd::s3 {
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
 class Rgw : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_endpoint = env("S3_ENDPOINT");
-    m_credentials = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), ""};
+    m_endpoint = testing::env_or_empty("S3_ENDPOINT");
+    m_credentials = {testing::env_or_empty("AWS_ACCESS_KEY_ID"), testing::env_or_empty("AWS_SECRET_ACCESS_KEY"), ""};
     if (m_endpoint.empty() || m_credentials.access_key.empty()) {
       GTEST_SKIP() << "no S3 endpoint (tests/scale/s3_rgw_test.sh brings up radosgw)";
     }
-    m_scope.region = env("S3_REGION").empty() ? "us-east-1" : env("S3_REGION");
+    m_scope.region = testing::env_or_empty("S3_REGION").empty() ? "us-east-1" : testing::env_or_empty("S3_REGION");
     m_host = m_endpoint.substr(m_endpoint.find("://") + 3);
     m_client = std::make_unique<httplib::Client>(m_endpoint);
     m_client->set_url_encode(false);  // paths are sent as they were signed

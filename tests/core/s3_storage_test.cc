@@ -21,11 +21,6 @@
 namespace regd::s3 {
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
 std::string random_bytes(size_t n, unsigned seed) {
   std::mt19937 gen(seed);
   std::string out(n, '\0');
@@ -60,13 +55,15 @@ std::vector<std::string> names(Storage& storage, const std::string& dir) {
 class S3Storage : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_endpoint.url = env("S3_ENDPOINT");
-    m_endpoint.credentials = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), ""};
+    m_endpoint.url = testing::env_or_empty("S3_ENDPOINT");
+    m_endpoint.credentials = {testing::env_or_empty("AWS_ACCESS_KEY_ID"),
+                              testing::env_or_empty("AWS_SECRET_ACCESS_KEY"), ""};
     if (m_endpoint.url.empty() || m_endpoint.credentials.access_key.empty()) {
       GTEST_SKIP() << "no S3 endpoint (tests/scale/s3_rgw_test.sh brings up radosgw)";
     }
     m_endpoint.bucket = "regd-storage";
-    m_endpoint.scope.region = env("S3_REGION").empty() ? "us-east-1" : env("S3_REGION");
+    m_endpoint.scope.region =
+        testing::env_or_empty("S3_REGION").empty() ? "us-east-1" : testing::env_or_empty("S3_REGION");
     Client client(m_endpoint);
     ASSERT_OK(client.create_bucket());
     // Each test in a prefix of its own.

@@ -2,6 +2,7 @@
 // SIGHUP's reload of the rate limits from the config file, with its one summary line.
 #include <regex>
 
+#include "auth_fixture.h"
 #include "regd_process.h"
 
 namespace regd::testing {
@@ -56,14 +57,6 @@ Run run(const fs::path& dir, const std::string& program, std::vector<std::string
   return result;
 }
 
-// An htpasswd file with alice (htpasswd -B, the lowest cost).
-fs::path htpasswd_file(const TempDir& tmp) {
-  auto path = tmp.path() / "htpasswd";
-  std::string command = "htpasswd -B -C 4 -b -c " + path.string() + " alice alice-pw 2>/dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  return path;
-}
-
 Run regd(const TempDir& tmp, std::vector<std::string> args) {
   return run(tmp.path(), REGD_BINARY, std::move(args));
 }
@@ -112,7 +105,7 @@ TEST(ConfigCommands, PrintConfigRedactsAPasswordInAUrl) {
 
 TEST(ConfigCommands, CheckConfigPassesAGoodConfigurationWithoutListening) {
   TempDir tmp;
-  auto htpasswd = htpasswd_file(tmp);
+  fs::path htpasswd = htpasswd_file(tmp.path(), {{"alice", "alice-pw"}});
   auto rules = tmp.path() / "rules";
   std::ofstream(rules) << "user:alice team/** pull,push\n";
   int port = free_port();
@@ -260,7 +253,7 @@ TEST(ConfigReload, SighupAppliesNewRateLimitsFromTheFileAndSaysWhatItDid) {
 
 TEST(ConfigReload, TheSummaryNamesEachAuthFileAndWhetherItLoaded) {
   TempDir tmp;
-  auto htpasswd = htpasswd_file(tmp);
+  fs::path htpasswd = htpasswd_file(tmp.path(), {{"alice", "alice-pw"}});
   auto rules = tmp.path() / "rules";
   std::ofstream(rules) << "user:alice team/** pull\n";
   RegdProcess server(tmp.path() / "root", {"--htpasswd", htpasswd.string(), "--auth-rules", rules.string()});

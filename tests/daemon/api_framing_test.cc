@@ -7,13 +7,6 @@ namespace {
 
 using Framing = RegdTest;
 
-int status_of(const std::string& response) {
-  if (!response.starts_with("HTTP/1.1 ")) {
-    return -1;
-  }
-  return std::stoi(response.substr(9, 3));
-}
-
 size_t count_responses(const std::string& text) {
   size_t n = 0;
   for (auto pos = text.find("HTTP/1.1 "); pos != std::string::npos; pos = text.find("HTTP/1.1 ", pos + 1)) {

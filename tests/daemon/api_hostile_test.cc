@@ -10,10 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int status_of(const std::string& response) {
-  return response.starts_with("HTTP/1.1 ") ? std::stoi(response.substr(9, 3)) : -1;
-}
-
 // Every path under `dir` with its size, to compare before and after.
 std::map<std::string, uintmax_t> snapshot(const fs::path& dir) {
   std::map<std::string, uintmax_t> out;

@@ -20,16 +20,6 @@ void expect_too_many(const httplib::Result& r) {
   EXPECT_GE(retry_after(r), 1);
 }
 
-std::string htpasswd_file(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& users) {
-  std::string path = (dir / "htpasswd").string();
-  std::ofstream(path).close();
-  for (const auto& [user, password] : users) {
-    std::string command = "htpasswd -B -b " + path + " " + user + " " + password + " 2>/dev/null";
-    EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  }
-  return path;
-}
-
 TEST(Limits, PerAddressRateLimitAnswers429WithRetryAfter) {
   TempDir tmp;
   RegdProcess regd(tmp.path() / "root", {"--rate-limit-address", "0.2", "--rate-limit-burst", "3"});

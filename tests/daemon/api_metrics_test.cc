@@ -80,16 +80,6 @@ std::string by_route(const std::string& name, const std::string& route) {
   return name + "{route=\"" + route + "\"}";
 }
 
-std::string htpasswd_file(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& users) {
-  std::string path = (dir / "htpasswd").string();
-  std::ofstream(path).close();
-  for (const auto& [user, password] : users) {
-    std::string command = "htpasswd -B -C 4 -b " + path + " " + user + " " + password + " 2>/dev/null";
-    EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  }
-  return path;
-}
-
 using Metrics = RegdTest;
 
 TEST_F(Metrics, RequestsMoveTheirSeriesByExactlyWhatTheyDid) {

@@ -9,13 +9,6 @@ namespace {
 
 using Robustness = RegdTest;
 
-int status_of(const std::string& response) {
-  if (!response.starts_with("HTTP/1.1 ")) {
-    return -1;
-  }
-  return std::stoi(response.substr(9, 3));
-}
-
 TEST_F(Robustness, BaseEndpointAnswersWithTheApiVersion) {
   auto c = client();
   auto r = c.Get("/v2/");

@@ -32,6 +32,20 @@ user:eve       scratch/**   pull,push
 group ci: robot
 )";
 
+// Writes DIR/htpasswd with `users` (htpasswd -B -b, the way an administrator makes the file,
+// replacing an old one) and returns its path.
+inline std::string htpasswd_file(const std::filesystem::path& dir,
+                                 const std::vector<std::pair<std::string, std::string>>& users) {
+  std::string path = (dir / "htpasswd").string();
+  std::filesystem::remove(path);
+  std::ofstream(path).close();
+  for (const auto& [user, password] : users) {
+    std::string command = "htpasswd -B -b " + path + " " + user + " " + password + " 2>/dev/null";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  return path;
+}
+
 inline std::string basic_header(const std::string& user, const std::string& password) {
   return "Basic " + base64_encode(user + ":" + password);
 }
@@ -112,12 +126,7 @@ class AuthEnvironment {
 
   // htpasswd -B -b, the way an administrator makes the file.
   void make_htpasswd(const std::vector<std::pair<std::string, std::string>>& users) const {
-    std::filesystem::remove(path("htpasswd"));
-    std::ofstream(path("htpasswd")).close();
-    for (const auto& [user, password] : users) {
-      std::string command = "htpasswd -B -b " + path("htpasswd") + " " + user + " " + password + " 2>/dev/null";
-      EXPECT_EQ(std::system(command.c_str()), 0) << command;
-    }
+    htpasswd_file(m_tmp.path(), users);
   }
 
   // A token regd instance `i` issues for `scopes`, as a client gets it (GET /v2/token).

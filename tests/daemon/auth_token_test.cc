@@ -8,7 +8,7 @@ namespace regd::daemon {
 namespace {
 
 using namespace regd::testing;
-using Clock = std::chrono::system_clock;
+using WallClock = std::chrono::system_clock;
 
 TEST(ParseScope, ReadsRepositoryAndCatalogScopes) {
   auto s = parse_scope("repository:team/app:pull,push");
@@ -56,13 +56,13 @@ class TokenTest : public ::testing::Test {
     c.issuer = "regd";
     c.subject = "alice";
     c.audience = "svc";
-    c.issued_at = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
+    c.issued_at = std::chrono::time_point_cast<std::chrono::seconds>(WallClock::now());
     c.not_before = c.issued_at;
     c.expires_at = c.issued_at + ttl;
     c.access = {{"repository", "a/b", k_pull | k_push}, {"registry", "catalog", k_all_actions}};
     return c;
   }
-  Result<TokenClaims> verify(const std::string& token, Clock::time_point now = Clock::now()) const {
+  Result<TokenClaims> verify(const std::string& token, WallClock::time_point now = WallClock::now()) const {
     return verify_token(token, trusts, "svc", now);
   }
   void expect_refused(const std::string& token, const char* why) const {
@@ -119,7 +119,7 @@ TEST_F(TokenTest, Rs256OwnKeysWorkToo) {
   std::vector<TokenTrust> t = {{"regd", {key.public_key}}};
   auto token = sign_token(key, claims());
   ASSERT_TRUE(token);
-  EXPECT_TRUE(verify_token(*token, t, "svc", Clock::now()));
+  EXPECT_TRUE(verify_token(*token, t, "svc", WallClock::now()));
 }
 
 TEST_F(TokenTest, ExternalTokensFromLibjwtVerify) {
@@ -139,7 +139,7 @@ TEST_F(TokenTest, AudienceMayBeAnArray) {
 }
 
 TEST_F(TokenTest, RefusesExpiredAndNotYetValidTokens) {
-  auto now = Clock::now();
+  auto now = WallClock::now();
   auto token = *sign_token(own, claims(std::chrono::seconds(10)));
   EXPECT_TRUE(verify(token, now + std::chrono::seconds(10) + k_token_leeway - std::chrono::seconds(2)));
   auto late = verify(token, now + std::chrono::seconds(15) + k_token_leeway);

@@ -9,34 +9,11 @@
 
 #include "config.h"
 #include "config_load.h"
+#include "parsed_config.h"
 #include "test_util.h"
 
 namespace regd::daemon {
 namespace {
-
-// regd's parser over `args` (argv[0] added) and the file they name, as main runs it.
-struct Parsed {
-  CLI::App app;
-  Config config;
-  ConfigSources sources;
-  Status status;
-
-  explicit Parsed(std::vector<std::string> args) {
-    args.insert(args.begin(), "regd");
-    std::vector<const char*> argv;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-    }
-    add_config_options(app, config);
-    app.parse(static_cast<int>(argv.size()), argv.data());
-    auto finished = finish_config(app, config, static_cast<int>(argv.size()), argv.data());
-    if (finished) {
-      sources = *finished;
-    } else {
-      status = std::unexpected(finished.error());
-    }
-  }
-};
 
 std::string line_of(const std::string& text, const std::string& start) {
   auto at = text.find("\n" + start);
@@ -58,7 +35,7 @@ class ConfigPrint : public ::testing::Test {
 };
 
 TEST_F(ConfigPrint, DefaultsPrintEveryOptionAsTomlValues) {
-  Parsed parsed({});
+  ParsedConfig parsed({});
   ASSERT_OK(parsed.status);
   auto text = format_config(parsed.app, parsed.sources);
   EXPECT_EQ(line_of(text, "root ="), "root = \"./data\"");
@@ -77,7 +54,7 @@ TEST_F(ConfigPrint, DefaultsPrintEveryOptionAsTomlValues) {
 TEST_F(ConfigPrint, NamesWhereEachGivenValueCameFrom) {
   auto path = write("regd.toml", "threads = 3\nread-only = true\n");
   ::setenv("REGD_GC_GRACE", "2h", 1);
-  Parsed parsed({"--config", path, "--listen", "127.0.0.1:7000"});
+  ParsedConfig parsed({"--config", path, "--listen", "127.0.0.1:7000"});
   ::unsetenv("REGD_GC_GRACE");
   ASSERT_OK(parsed.status);
   auto text = format_config(parsed.app, parsed.sources);
@@ -90,13 +67,13 @@ TEST_F(ConfigPrint, NamesWhereEachGivenValueCameFrom) {
 
 // What --print-config prints, saved and given to --config alone, is the same configuration.
 TEST_F(ConfigPrint, ThePrintedConfigurationReadsBackTheSame) {
-  auto first = Parsed({"--listen", "[::1]:7000", "--read-only", "--threads", "3", "--rate-limit-address", "2.5",
-                       "--immutable-tags", "v*, release-*", "--htpasswd", "/etc/regd/htpass word", "--access-log",
-                       "false", "--token-realm", "https://auth.example/token?a=1", "--gc-interval", "6h"});
+  auto first = ParsedConfig({"--listen", "[::1]:7000", "--read-only", "--threads", "3", "--rate-limit-address", "2.5",
+                             "--immutable-tags", "v*, release-*", "--htpasswd", "/etc/regd/htpass word", "--access-log",
+                             "false", "--token-realm", "https://auth.example/token?a=1", "--gc-interval", "6h"});
   ASSERT_OK(first.status);
   auto printed = format_config(first.app, first.sources);
   auto path = write("printed.toml", printed);
-  auto second = Parsed({"--config", path});
+  auto second = ParsedConfig({"--config", path});
   ASSERT_OK(second.status);
   auto reprinted = format_config(second.app, {});
   auto without_sources = format_config(first.app, {});
@@ -139,7 +116,7 @@ TEST(ConfigRedaction, AnOptionHoldingASecretInlinePrintsRedacted) {
 }
 
 TEST_F(ConfigPrint, TheExampleListsEveryOptionCommentedOutWithItsDescription) {
-  Parsed parsed({});
+  ParsedConfig parsed({});
   ASSERT_OK(parsed.status);
   auto text = format_example(parsed.app, parsed.sources);
   for (CLI::Option* option : config_options(parsed.app)) {
@@ -151,13 +128,13 @@ TEST_F(ConfigPrint, TheExampleListsEveryOptionCommentedOutWithItsDescription) {
   EXPECT_NE(text.find("(REGD_ROOT)"), std::string::npos);
   // Every line is a comment or blank: the example changes nothing as it is.
   auto path = write("example.toml", text);
-  Parsed fed({"--config", path});
+  ParsedConfig fed({"--config", path});
   ASSERT_OK(fed.status);
   EXPECT_TRUE(fed.sources.empty());
 }
 
 TEST_F(ConfigPrint, TheExampleWritesGivenValuesActiveWithTheDefaultBeside) {
-  Parsed parsed({"--root", "/srv/registry", "--drain-delay", "5"});
+  ParsedConfig parsed({"--root", "/srv/registry", "--drain-delay", "5"});
   ASSERT_OK(parsed.status);
   auto text = format_example(parsed.app, parsed.sources);
   EXPECT_NE(text.find("# default: \"./data\"\nroot = \"/srv/registry\"\n"), std::string::npos) << text;
@@ -181,12 +158,12 @@ TEST_F(ConfigPrint, ActionsAreNoConfigurationKeys) {
 // an error naming the key and the file, as in TOML.
 TEST_F(ConfigPrint, AnIniFileReadsAndAnUnknownKeyInItIsAnError) {
   auto path = write("regd.ini", "; regd\nread_only=true\nthreads=2\n");
-  Parsed ok({"--config", path});
+  ParsedConfig ok({"--config", path});
   ASSERT_OK(ok.status);
   EXPECT_TRUE(ok.config.read_only);
   EXPECT_EQ(ok.config.threads, 2u);
   path = write("bad.ini", "; regd\nthreads=2\nrate_limit=5\n");
-  Parsed bad({"--config", path});
+  ParsedConfig bad({"--config", path});
   ASSERT_FALSE(bad.status);
   EXPECT_EQ(bad.status.error().message, path + ": unknown key 'rate_limit'");
 }

@@ -9,33 +9,13 @@
 #include "config.h"
 #include "config_load.h"
 #include "config_print.h"
+#include "parsed_config.h"
 #include "test_util.h"
 
 namespace regd::daemon {
 namespace {
 
 using namespace std::chrono_literals;
-
-// regd's parser over `args` (argv[0] added) and the file they name, as main runs it: flags and
-// environment, the file, then the checks.
-struct Parsed {
-  CLI::App app;
-  Config config;
-  Status status;
-
-  explicit Parsed(std::vector<std::string> args) {
-    args.insert(args.begin(), "regd");
-    std::vector<const char*> argv;
-    for (const auto& a : args) {
-      argv.push_back(a.c_str());
-    }
-    add_config_options(app, config);
-    app.parse(static_cast<int>(argv.size()), argv.data());
-    if (auto finished = finish_config(app, config, static_cast<int>(argv.size()), argv.data()); !finished) {
-      status = std::unexpected(finished.error());
-    }
-  }
-};
 
 class S3Options : public ::testing::Test {
  protected:
@@ -54,7 +34,7 @@ class S3Options : public ::testing::Test {
 };
 
 TEST_F(S3Options, AreUnsetByDefaultWithATwentyMinuteRedirect) {
-  Parsed parsed({});
+  ParsedConfig parsed({});
   ASSERT_OK(parsed.status);
   const S3Config& s3 = parsed.config.s3;
   EXPECT_EQ(s3.endpoint, "");
@@ -66,9 +46,9 @@ TEST_F(S3Options, AreUnsetByDefaultWithATwentyMinuteRedirect) {
 }
 
 TEST_F(S3Options, FlagsSetEveryField) {
-  Parsed parsed({"--root", "s3://registry/prod", "--s3-endpoint", "http://127.0.0.1:7480", "--s3-region", "eu-west-1",
-                 "--s3-credentials", "/etc/regd/s3.ini", "--s3-profile", "regd", "--s3-redirect", "--s3-redirect-ttl",
-                 "5m"});
+  ParsedConfig parsed({"--root", "s3://registry/prod", "--s3-endpoint", "http://127.0.0.1:7480", "--s3-region",
+                       "eu-west-1", "--s3-credentials", "/etc/regd/s3.ini", "--s3-profile", "regd", "--s3-redirect",
+                       "--s3-redirect-ttl", "5m"});
   ASSERT_OK(parsed.status);
   const S3Config& s3 = parsed.config.s3;
   EXPECT_EQ(parsed.config.root, "s3://registry/prod");
@@ -86,7 +66,7 @@ TEST_F(S3Options, EnvironmentAndFileKeysWork) {
       "s3-credentials = \"/etc/regd/s3.ini\"\ns3-redirect-ttl = \"1h\"\ns3-endpoint = \"http://file:1\"\n");
   ::setenv("REGD_S3_ENDPOINT", "https://s3.example.net", 1);
   ::setenv("REGD_S3_REDIRECT", "true", 1);
-  Parsed parsed({"--config", path});
+  ParsedConfig parsed({"--config", path});
   ASSERT_OK(parsed.status);
   const S3Config& s3 = parsed.config.s3;
   EXPECT_EQ(s3.endpoint, "https://s3.example.net") << "the environment beats the file";
@@ -99,7 +79,7 @@ TEST_F(S3Options, EnvironmentAndFileKeysWork) {
 
 TEST_F(S3Options, AMisspeltKeyOrABadValueNamesTheKeyAndTheFile) {
   auto path = file("root = \"s3://registry\"\ns3-endpiont = \"http://127.0.0.1:7480\"\n");
-  Parsed parsed({"--config", path});
+  ParsedConfig parsed({"--config", path});
   ASSERT_FALSE(parsed.status);
   EXPECT_EQ(parsed.status.error().message, path + ": unknown key 's3-endpiont'");
 
@@ -120,7 +100,7 @@ TEST(S3Config, EachOptionNeedsAnS3Root) {
                                         {"--s3-redirect-ttl", "5m"}}) {
     auto flag = args.front();
     args.insert(args.begin(), {"--root", "/srv/registry"});
-    Parsed parsed(args);
+    ParsedConfig parsed(args);
     ASSERT_FALSE(parsed.status) << flag;
     EXPECT_EQ(parsed.status.error().code, Errc::invalid_argument);
     EXPECT_EQ(parsed.status.error().message,
@@ -131,7 +111,7 @@ TEST(S3Config, EachOptionNeedsAnS3Root) {
 }
 
 TEST(S3Config, TheDefaultRedirectTtlWrittenOtherwiseNeedsNoS3Root) {
-  Parsed parsed({"--s3-redirect-ttl", "1200s"});
+  ParsedConfig parsed({"--s3-redirect-ttl", "1200s"});
   EXPECT_OK(parsed.status);
 }
 
@@ -154,8 +134,8 @@ TEST(S3Config, TheRedirectTtlIsADurationFromOneSecondToSevenDays) {
 // s3-credentials names a file: printed as it is (not redacted), so the printed configuration
 // reads back the same.
 TEST(S3Config, PrintedTheyReadBackTheSame) {
-  Parsed parsed({"--root", "s3://registry/prod", "--s3-endpoint", "https://s3.example.net", "--s3-credentials",
-                 "/etc/regd/s3.ini", "--s3-redirect"});
+  ParsedConfig parsed({"--root", "s3://registry/prod", "--s3-endpoint", "https://s3.example.net", "--s3-credentials",
+                       "/etc/regd/s3.ini", "--s3-redirect"});
   ASSERT_OK(parsed.status);
   auto printed = format_config(parsed.app, {});
   EXPECT_NE(printed.find("\ns3-credentials = \"/etc/regd/s3.ini\"\n"), std::string::npos) << printed;

@@ -235,6 +235,11 @@ inline std::string error_code(const std::string& body) {
   return j["errors"][0].value("code", "");
 }
 
+// The status code of a raw HTTP/1.1 response, or -1 when it is not one.
+inline int status_of(const std::string& response) {
+  return response.starts_with("HTTP/1.1 ") ? std::stoi(response.substr(9, 3)) : -1;
+}
+
 // A raw TCP connection for requests httplib cannot express.
 class RawConnection {
  public:

@@ -75,7 +75,7 @@ TEST(Reload, AConfigurationThatNoLongerReadsKeepsTheOneReadLast) {
   EXPECT_EQ(summary.errors, (std::vector<std::string>{"config: regd.toml: unknown key 'rate-limit'"}));
 }
 
-Request from(const std::string& peer) {
+Request get_from(const std::string& peer) {
   Request r;
   r.method = Method::get;
   r.path = "/v2/";
@@ -86,7 +86,7 @@ Request from(const std::string& peer) {
 // Admitted requests from one address before the first 429 (bounded).
 int admitted(Limits& limits, const std::string& peer) {
   int n = 0;
-  while (n < 100 && !limits.check_address(from(peer))) {
+  while (n < 100 && !limits.check_address(get_from(peer))) {
     ++n;
   }
   return n;

@@ -26,8 +26,10 @@ start=$(date +%s)
 mkdir -p build-fuzz
 report=build-fuzz/last-run.txt
 echo "status: did not finish (the fuzz build or a run failed; see tests/fuzz/run.sh's output)" >"$report"
+# A unity build, as in scripts/test.sh.
 CC=$cc CXX=$cxx cmake -S . -B build-fuzz -G Ninja -DREGD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "${launcher[@]}" >/dev/null
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
+  "${launcher[@]}" >/dev/null
 ninja -C build-fuzz -j"$(nproc)" --quiet "${targets[@]/#/fuzz_}"
 echo "fuzz: built in $(($(date +%s) - start)) s"
 
