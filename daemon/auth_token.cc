@@ -114,12 +114,13 @@ bool audience_matches(const nlohmann::json& aud, std::string_view audience) {
 }
 
 // Date claims (RFC 7519 NumericDate: seconds since the epoch, possibly fractional) must be
-// numbers before the year 9999, and name claims strings: a trusted issuer's odd value must make
-// the token invalid, not overflow the clock arithmetic or throw.
+// numbers between the years 1740 and 2200, and name claims strings: a trusted issuer's odd value
+// must make the token invalid, not overflow the clock arithmetic or throw. The clock counts
+// nanoseconds in 64 bits, which ends in 2262: the bound leaves room for the leeway added to it.
 std::optional<std::string> claim_type_error(const nlohmann::json& claims) {
-  constexpr double k_year_9999 = 253402300799.0;
+  constexpr double k_year_2200 = 7258118400.0;
   for (const char* name : {"exp", "nbf", "iat"}) {
-    if (claims.contains(name) && !(claims[name].is_number() && std::abs(claims[name].get<double>()) <= k_year_9999)) {
+    if (claims.contains(name) && !(claims[name].is_number() && std::abs(claims[name].get<double>()) < k_year_2200)) {
       return std::string(name) + " is not a date";
     }
   }

@@ -2,13 +2,15 @@
 
 #include <array>
 #include <charconv>
-#include <limits>
 #include <utility>
 
 namespace regd {
 
 namespace {
 
+// 100 years: far beyond any TTL or interval, and far inside what the clocks can add to a time
+// point (64-bit nanoseconds hold 292 years), so `now - grace` never overflows.
+constexpr int64_t k_max_seconds = 36500LL * 86400;
 constexpr std::array<std::pair<char, int64_t>, 4> k_units = {{{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}};
 
 Result<int64_t> unit_seconds(char unit) {
@@ -45,8 +47,8 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
     } else if (total != 0) {
       return fail(Errc::invalid_argument, "duration '" + std::string(text) + "': a unit must follow every number");
     }
-    if (number > (std::numeric_limits<int64_t>::max() - total) / scale) {
-      return fail(Errc::invalid_argument, "duration '" + std::string(text) + "' is too long");
+    if (number > (k_max_seconds - total) / scale) {
+      return fail(Errc::invalid_argument, "duration '" + std::string(text) + "' is too long (at most 36500d)");
     }
     total += number * scale;
   }

@@ -245,7 +245,11 @@ Result<Clock::time_point> parse_time(std::string_view text) {
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  return Clock::from_time_t(timegm(&tm));
+  auto time = clock_from_seconds(timegm(&tm));
+  if (!time) {
+    return fail(Errc::corrupt, "RFC 3339 time '" + std::string(text) + "' is out of range");
+  }
+  return *time;
 }
 
 std::string layers_root(std::string_view repo) {

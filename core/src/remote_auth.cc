@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "regd/base64.h"
+#include "regd/storage.h"
 
 namespace regd::remote {
 
@@ -223,11 +224,15 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   if (in.fail()) {
     return std::nullopt;
   }
-  auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (at <= now) {
+  time_t seconds = timegm(&tm);
+  auto at = clock_from_seconds(seconds);
+  if (!at) {  // beyond what the clock holds: long past, or as good as never
+    return seconds < 0 ? std::chrono::milliseconds(0) : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+  }
+  if (*at <= now) {
     return std::chrono::milliseconds(0);
   }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*at - now);
 }
 
 std::chrono::milliseconds retry_delay(int attempt, std::optional<std::chrono::milliseconds> retry_after,

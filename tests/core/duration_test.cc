@@ -16,10 +16,11 @@ TEST(Duration, ParsesUnitsAndCombinations) {
   EXPECT_EQ(parse_duration("1h30m").value(), 90min);
   EXPECT_EQ(parse_duration("7d").value(), 168h);
   EXPECT_EQ(parse_duration("0").value(), 0s);
+  EXPECT_EQ(parse_duration("36500d").value(), 876000h);
 }
 
 TEST(Duration, RejectsMalformedText) {
-  for (const char* bad : {"", "h", "1x", "-5s", "1h30", "1.5h", "99999999999999999999d", "5 m"}) {
+  for (const char* bad : {"", "h", "1x", "-5s", "1h30", "1.5h", "99999999999999999999d", "36501d", "36500d1s", "200000d", "5 m"}) {
     EXPECT_ERRC(parse_duration(bad), Errc::invalid_argument);
   }
 }

@@ -80,6 +80,18 @@ TEST(Layout, FormatsAndParsesRfc3339Utc) {
   EXPECT_ERRC(layout::parse_time("2026-11-22 20:18:23"), Errc::corrupt);
   EXPECT_ERRC(layout::parse_time("2026-11-22T20:18:23+01:00"), Errc::corrupt);
   EXPECT_ERRC(layout::parse_time(""), Errc::corrupt);
+  // A startedat a foreign writer or damage left: beyond the clock's range it is corrupt, not UB.
+  EXPECT_ERRC(layout::parse_time("9999-12-31T23:59:59Z"), Errc::corrupt);
+  EXPECT_ERRC(layout::parse_time("0001-01-01T00:00:00Z"), Errc::corrupt);
+  EXPECT_OK(layout::parse_time("2199-12-31T23:59:59Z"));
+}
+
+TEST(Layout, ClockFromSecondsKeepsToWhatTheClockHolds) {
+  EXPECT_EQ(clock_from_seconds(1795378703), Clock::from_time_t(1795378703));
+  EXPECT_EQ(clock_from_seconds(-2208988800), Clock::from_time_t(-2208988800));  // 1900
+  EXPECT_EQ(clock_from_seconds(7258118400), std::nullopt);                      // 2200
+  EXPECT_EQ(clock_from_seconds(9223372036), std::nullopt);
+  EXPECT_EQ(clock_from_seconds(INT64_MIN), std::nullopt);
 }
 
 }  // namespace

@@ -125,6 +125,9 @@ TEST(RemoteAuth, ParsesRetryAfterSecondsAndDates) {
   EXPECT_EQ(parse_retry_after("soon", now), std::nullopt);
   EXPECT_EQ(parse_retry_after("", now), std::nullopt);
   EXPECT_EQ(parse_retry_after("-1", now), std::nullopt);
+  // Dates beyond the clock's range (an upstream's header): as good as never, or long past.
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), std::chrono::hours(24 * 365));
+  EXPECT_EQ(parse_retry_after("Mon, 01 Jan 1600 00:00:00 GMT", now), std::chrono::milliseconds(0));
 }
 
 TEST(RemoteAuth, BacksOffExponentiallyUnlessTheServerSaysAndNeverPastTheCap) {

@@ -10,7 +10,7 @@
 namespace regd {
 
 // Parses one or more <number><unit> parts (units s, m, h, d; a bare number is seconds).
-// Errors: invalid_argument (empty, unknown unit, overflow).
+// Errors: invalid_argument (empty, unknown unit, longer than 36500d: 100 years).
 [[nodiscard]] Result<std::chrono::seconds> parse_duration(std::string_view text);
 
 // The shortest form parse_duration reads back, e.g. "1h30m", "7d", "0s".

@@ -7,6 +7,8 @@
 #include <httplib.h>
 #include <pugixml.hpp>
 
+#include "regd/storage.h"
+
 namespace regd::s3 {
 
 namespace {
@@ -35,7 +37,7 @@ std::chrono::system_clock::time_point parse_time(const std::string& text) {
   if (end == nullptr) {
     return {};
   }
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+  return clock_from_seconds(::timegm(&tm)).value_or(std::chrono::system_clock::time_point{});
 }
 
 Errc code_of(int status, std::string_view service_code) {
@@ -195,8 +197,9 @@ Result<ObjectInfo> Client::head(const std::string& key) {
   if (auto kept = reply.header(std::string(k_mtime_header)); !kept.empty()) {
     int64_t seconds = 0;
     auto [ptr, ec] = std::from_chars(kept.data(), kept.data() + kept.size(), seconds);
-    if (ec == std::errc() && ptr == kept.data() + kept.size()) {
-      info.mtime = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+    auto kept_mtime = clock_from_seconds(seconds);
+    if (ec == std::errc() && ptr == kept.data() + kept.size() && kept_mtime) {
+      info.mtime = *kept_mtime;
     }
   }
   info.etag = reply.header("ETag");
