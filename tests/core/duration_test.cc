@@ -20,7 +20,8 @@ TEST(Duration, ParsesUnitsAndCombinations) {
 }
 
 TEST(Duration, RejectsMalformedText) {
-  for (const char* bad : {"", "h", "1x", "-5s", "1h30", "1.5h", "99999999999999999999d", "36501d", "36500d1s", "200000d", "5 m"}) {
+  for (const char* bad :
+       {"", "h", "1x", "-5s", "1h30", "1.5h", "99999999999999999999d", "36501d", "36500d1s", "200000d", "5 m"}) {
     EXPECT_ERRC(parse_duration(bad), Errc::invalid_argument);
   }
 }
