@@ -8,8 +8,8 @@ namespace regd {
 
 std::optional<Clock::time_point> clock_from_seconds(int64_t seconds) {
   constexpr int64_t k_year_1900 = -2208988800;
-  constexpr int64_t k_year_2200 = 7258118400;
-  if (seconds < k_year_1900 || seconds >= k_year_2200) {
+  constexpr int64_t k_year_2201 = 7289654400;
+  if (seconds < k_year_1900 || seconds >= k_year_2201) {
     return std::nullopt;
   }
   return Clock::time_point(std::chrono::seconds(seconds));

@@ -25,7 +25,7 @@ namespace regd {
 
 using Clock = std::chrono::system_clock;
 
-// The time `seconds` after the epoch, when it lies between the years 1900 and 2200; nullopt
+// The time `seconds` after the epoch, when it lies in the years 1900 to 2200; nullopt
 // otherwise. Clock counts nanoseconds in 64 bits (1677 to 2262): a time read from a file, an
 // object's metadata or a peer's header must not overflow it, nor arithmetic near it.
 std::optional<Clock::time_point> clock_from_seconds(int64_t seconds);
