@@ -13,11 +13,10 @@
 
 #include "http_util.h"
 #include "regd/base64.h"
+#include "regd/storage.h"
 
 namespace regd::daemon {
 namespace {
-
-using Clock = std::chrono::system_clock;
 
 struct JwtFree {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -30,10 +29,6 @@ using CharPtr = std::unique_ptr<char, CharFree>;
 
 int64_t epoch(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-Clock::time_point from_epoch(int64_t seconds) {
-  return Clock::time_point(std::chrono::seconds(seconds));
 }
 
 Error invalid(std::string why) {
@@ -113,14 +108,21 @@ bool audience_matches(const nlohmann::json& aud, std::string_view audience) {
   return false;
 }
 
-// Date claims (RFC 7519 NumericDate: seconds since the epoch, possibly fractional) must be
-// numbers between the years 1740 and 2200, and name claims strings: a trusted issuer's odd value
-// must make the token invalid, not overflow the clock arithmetic or throw. The clock counts
-// nanoseconds in 64 bits, which ends in 2262: the bound leaves room for the leeway added to it.
+// A date claim (RFC 7519 NumericDate: seconds since the epoch, possibly fractional) as a time,
+// when it is a number in the range the clock takes from outside (clock_from_seconds); the first
+// bound only keeps the cast to an integer defined.
+std::optional<Clock::time_point> date_claim(const nlohmann::json& value) {
+  if (!value.is_number() || !(std::abs(value.get<double>()) < 1e12)) {
+    return std::nullopt;
+  }
+  return clock_from_seconds(static_cast<int64_t>(value.get<double>()));
+}
+
+// Date claims must be dates, and name claims strings: a trusted issuer's odd value must make
+// the token invalid, not overflow the clock arithmetic or throw.
 std::optional<std::string> claim_type_error(const nlohmann::json& claims) {
-  constexpr double k_year_2200 = 7258118400.0;
   for (const char* name : {"exp", "nbf", "iat"}) {
-    if (claims.contains(name) && !(claims[name].is_number() && std::abs(claims[name].get<double>()) < k_year_2200)) {
+    if (claims.contains(name) && !date_claim(claims[name])) {
       return std::string(name) + " is not a date";
     }
   }
@@ -133,7 +135,7 @@ std::optional<std::string> claim_type_error(const nlohmann::json& claims) {
 }
 
 Clock::time_point time_claim(const nlohmann::json& claims, const char* name) {
-  return from_epoch(claims.contains(name) ? static_cast<int64_t>(claims[name].get<double>()) : 0);
+  return claims.contains(name) ? date_claim(claims[name]).value_or(Clock::time_point{}) : Clock::time_point{};
 }
 
 // The claims of a token whose signature was verified; checks aud, exp and nbf.

@@ -36,6 +36,8 @@ expect_rc 2 "$REGCTL" gc --grace 10
 grep -q "needs a unit: s, m, h or d" "$WORK/.err" || fail "bare number: $(cat "$WORK/.err")"
 expect_rc 2 "$REGCTL" gc --grace 10 --force
 expect_rc 2 "$REGCTL" gc --upload-ttl 7
+expect_rc 2 "$REGCTL" gc --grace 200000d
+grep -q "is too long (at most 36500d)" "$WORK/.err" || fail "overlong duration: $(cat "$WORK/.err")"
 expect_rc 2 "$REGCTL" gc --grace 20m --link-refresh 30m
 expect_rc 0 "$REGCTL" gc --grace 2m --link-refresh 1m --dry-run
 expect_rc 0 "$REGCTL" gc --grace 11m --dry-run
